@@ -1,0 +1,160 @@
+"""ReviewDesk's entry point: page config, language, the login gate and role-based navigation.
+
+The user's role and active flag are read from the database on every run, so a deactivated
+user or a changed role takes effect on the next click, not at the next login.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError
+
+from scoring import context
+from scoring.i18n import LANGUAGES, Translator
+from scoring.services.accounts import (
+    actor_for,
+    login_credentials,
+    record_failed_login,
+    record_successful_login,
+)
+from scoring.settings import get_settings
+
+COOKIE_NAME = "reviewdesk_session"
+
+st.set_page_config(
+    page_title="ReviewDesk 评审台", page_icon=":material/workspace_premium:", layout="wide"
+)
+
+
+@st.cache_resource
+def _prepared_database():
+    """Open and migrate the database once per process."""
+    return context.database()
+
+
+def _secret_cookie_key() -> str | None:
+    try:  # st.secrets raises when no secrets.toml exists at all
+        return st.secrets.get("cookie_key")
+    except FileNotFoundError:
+        return None
+    except Exception:
+        return None
+
+
+def _language_switch() -> Translator:
+    current = st.query_params.get("lang", st.session_state.get("lang", get_settings().language))
+    if current not in LANGUAGES:
+        current = "zh"
+    lang = st.sidebar.radio(
+        "语言 / Language",
+        list(LANGUAGES),
+        index=list(LANGUAGES).index(current),
+        format_func=LANGUAGES.get,
+        horizontal=True,
+        key="lang_switch",
+    )
+    st.session_state["lang"] = lang
+    st.query_params["lang"] = lang
+    return Translator(lang)
+
+
+def _login(database, translate: Translator) -> str | None:
+    """Show the login form; returns the username once authenticated."""
+    with database.read() as session:
+        credentials = login_credentials(session)
+    authenticator = stauth.Authenticate(
+        credentials,
+        COOKIE_NAME,
+        get_settings().ensure_cookie_key(_secret_cookie_key()),
+        get_settings().cookie_expiry_days,
+        auto_hash=False,
+        login_sleep_time=0,
+    )
+    st.session_state["authenticator"] = authenticator
+    failures_before = {u: c["failed_login_attempts"] for u, c in credentials["usernames"].items()}
+    try:
+        authenticator.login(
+            location="main",
+            max_login_attempts=5,
+            fields={
+                "Form name": translate("login.title"),
+                "Username": translate("login.username"),
+                "Password": translate("login.password"),
+                "Login": translate("login.submit"),
+            },
+            callback=lambda info: database.write(
+                lambda s: record_successful_login(s, info["username"])
+            ),
+        )
+    except LoginError as error:
+        # A locked account (max attempts reached) or a cookie of a removed user.
+        st.session_state["authentication_status"] = None
+        if "attempts" in str(error):
+            st.error(translate("login.locked", minutes=15))
+        else:
+            authenticator.cookie_controller.delete_cookie()
+            st.error(translate("login.account_inactive"))
+        return None
+    status = st.session_state.get("authentication_status")
+    if status is False:
+        for username, user in credentials["usernames"].items():
+            counted = user.get("failed_login_attempts", 0) > failures_before.get(username, 0)
+            if counted and database.write(lambda s, u=username: record_failed_login(s, u)):
+                st.error(translate("login.locked", minutes=15))
+                return None
+        st.error(translate("login.failed"))
+    elif status is None:
+        st.caption(translate("login.hint"))
+    return st.session_state.get("username") if status else None
+
+
+def _pages_for(role: str, translate: Translator) -> list[st.Page]:
+    """Only the pages of the user's role; each page checks the role again itself."""
+    organiser = [
+        st.Page(
+            "pages/overview.py",
+            title=translate("nav.overview"),
+            icon=":material/home:",
+            default=True,
+        ),
+        st.Page(
+            "pages/standings.py", title=translate("nav.standings"), icon=":material/leaderboard:"
+        ),
+        st.Page("pages/users.py", title=translate("nav.users"), icon=":material/group:"),
+        st.Page("pages/audit.py", title=translate("nav.audit"), icon=":material/history:"),
+    ]
+    reviewer = [
+        st.Page(
+            "pages/my_entries.py",
+            title=translate("nav.my_entries"),
+            icon=":material/rate_review:",
+            default=True,
+        ),
+    ]
+    common = [st.Page("pages/account.py", title=translate("nav.account"), icon=":material/key:")]
+    return (organiser if role == "organiser" else reviewer) + common
+
+
+def main() -> None:
+    database = _prepared_database()
+    translate = _language_switch()
+    username = _login(database, translate)
+    if not username:
+        st.stop()
+    with database.read() as session:
+        actor = actor_for(session, username)
+    authenticator = st.session_state["authenticator"]
+    if actor is None:  # deactivated (or removed) since the cookie was issued
+        authenticator.logout(location="unrendered")
+        st.error(translate("login.account_inactive"))
+        st.stop()
+    st.sidebar.markdown(f"**{st.session_state.get('name') or actor.username}**")
+    st.sidebar.caption(translate(f"role.{actor.role}"))
+    authenticator.logout(translate("login.logout"), location="sidebar", key="logout")
+    if not st.session_state.get("authentication_status"):
+        st.stop()  # let the cookie-deleting component reach the browser
+    st.navigation(_pages_for(actor.role, translate)).run()
+
+
+main()

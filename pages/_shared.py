@@ -1,0 +1,86 @@
+"""What every page needs from the session: the actor, the translator, the campaign picker.
+
+Pages stay thin: widgets in, one call into ``scoring``, render the result. This module only
+reads ``st.session_state`` that ``app.py`` filled in after the login gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from scoring import context
+from scoring.errors import ReviewDeskError
+from scoring.i18n import Translator
+from scoring.permissions import Actor
+from scoring.services.accounts import actor_for
+from scoring.services.campaigns import campaigns_for
+from scoring.storage.models import Campaign
+
+T = TypeVar("T")
+
+
+def t() -> Translator:
+    """The translator for the language chosen in the sidebar."""
+    return Translator(st.session_state.get("lang", "zh"))
+
+
+def current_actor() -> Actor:
+    """The logged-in user, re-read from the database now (role and active flag included)."""
+    with context.database().read() as session:
+        actor = actor_for(session, st.session_state.get("username"))
+    if actor is None:
+        st.error(t()("login.required"))
+        st.stop()
+    return actor
+
+
+def require_page(allowed: bool) -> None:
+    """A page's own role check: a user who reaches it by URL is refused, nothing shown."""
+    if not allowed:
+        st.error(t()("error.page_not_allowed"))
+        st.stop()
+
+
+def run_write(
+    work: Callable[[Any], T], success_key: str | None = None, **params: Any
+) -> tuple[bool, T | None]:
+    """Run a use case in a write transaction; on refusal show the reason and keep the page.
+
+    Returns ``(ok, result)`` so that a page reruns only after a change that landed.
+    """
+    translate = t()
+    try:
+        result = context.database().write(work)
+    except ReviewDeskError as error:
+        st.error(error.message(translate.lang))
+        for problem in getattr(error, "problems", [])[:200]:
+            st.text(f"• {problem.message(translate.lang)}")
+        return False, None
+    if success_key:
+        st.toast(translate(success_key, **params))
+    return True, result
+
+
+def pick_campaign(actor: Actor) -> Campaign | None:
+    """A campaign selector shared by the pages, remembered across pages."""
+    translate = t()
+    with context.database().read() as session:
+        campaigns = campaigns_for(session, actor)
+    if not campaigns:
+        st.info(translate("campaign.none_yet"))
+        return None
+    slugs = [c.slug for c in campaigns]
+    chosen = st.session_state.get("campaign_slug")
+    index = slugs.index(chosen) if chosen in slugs else 0
+    slug = st.sidebar.selectbox(
+        translate("campaign.pick"),
+        slugs,
+        index=index,
+        format_func=lambda s: next(c.name for c in campaigns if c.slug == s),
+        key="campaign_picker",
+    )
+    st.session_state["campaign_slug"] = slug
+    return next(c for c in campaigns if c.slug == slug)

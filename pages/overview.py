@@ -1,0 +1,92 @@
+"""Organiser home: the chosen campaign at a glance — entries, review progress, method."""
+
+import pandas as pd
+import streamlit as st
+
+from pages._shared import current_actor, pick_campaign, require_page, t
+from scoring import context
+from scoring.permissions import can_manage
+from scoring.services.campaigns import components, rubric
+from scoring.services.entries import campaign_counts
+from scoring.services.progress import panel_progress
+
+actor = current_actor()
+require_page(can_manage(actor))
+tr = t()
+campaign = pick_campaign(actor)
+if campaign is None:
+    st.stop()
+
+st.title(campaign.name)
+st.caption(tr("overview.subtitle", year=campaign.year, slug=campaign.slug))
+
+with context.database().read() as session:
+    counts = campaign_counts(session, campaign)
+    comps = components(session, campaign.id)
+    rubrics = {c.key: rubric(session, c.id) for c in comps if c.kind == "panel"}
+    progress = panel_progress(session, actor, campaign)
+
+cols = st.columns(4)
+cols[0].metric(tr("overview.entries"), counts["entries"])
+cols[1].metric(tr("overview.shortlisted"), counts["shortlisted"])
+cols[2].metric(tr("overview.sheets_submitted"), counts["sheets_submitted"])
+cols[3].metric(tr("overview.sheets_draft"), counts["sheets_draft"])
+
+st.subheader(tr("overview.progress"))
+for row in progress:
+    share = row["submitted"] / row["needed"] if row["needed"] else 0.0
+    st.progress(
+        min(share, 1.0),
+        text=tr(
+            "overview.panel_progress",
+            panel=tr(f"panel.{row['panel']}"),
+            submitted=row["submitted"],
+            needed=row["needed"],
+            reviewers=row["reviewers"],
+        ),
+    )
+
+st.subheader(tr("overview.method"))
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                tr("method.component"): tr(f"panel.{c.key}"),
+                tr("method.weight"): c.weight,
+                tr("method.aggregate"): tr(f"method.aggregate_{c.aggregate}", trim=c.trim)
+                if c.kind == "panel"
+                else "—",
+                tr("method.min_reviews"): c.min_reviews if c.kind == "panel" else None,
+                tr("method.locked"): tr("common.yes") if c.locked else tr("common.no"),
+            }
+            for c in comps
+        ]
+    ),
+    hide_index=True,
+)
+groups = {g: tr(f"group.{g}") for g in ("category", "domain", "category_domain", "all")}
+st.caption(
+    tr(
+        "overview.groups",
+        vote_group=groups[campaign.vote_group],
+        rank_group=groups[campaign.rank_group],
+        quota=campaign.award_quota,
+    )
+)
+
+for key, criteria in rubrics.items():
+    with st.expander(tr("overview.rubric", panel=tr(f"panel.{key}"))):
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        tr("rubric.name"): c.name,
+                        tr("rubric.max_points"): c.max_points,
+                        tr("rubric.step"): c.step,
+                        tr("rubric.description"): c.description,
+                    }
+                    for c in criteria
+                ]
+            ),
+            hide_index=True,
+        )

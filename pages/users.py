@@ -1,0 +1,89 @@
+"""Organisers manage accounts: create, deactivate, change role, reset password."""
+
+import pandas as pd
+import streamlit as st
+
+from pages._shared import current_actor, require_page, run_write, t
+from scoring import context
+from scoring.permissions import can_manage
+from scoring.services.accounts import (
+    change_role,
+    create_account,
+    is_locked,
+    list_accounts,
+    reset_password,
+    set_active,
+)
+from scoring.storage.models import ROLES
+
+actor = current_actor()
+require_page(can_manage(actor))
+tr = t()
+st.title(tr("users.title"))
+
+with context.database().read() as session:
+    accounts = list_accounts(session, actor)
+
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                tr("users.username"): a.username,
+                tr("users.name"): a.display_name,
+                tr("users.role"): tr(f"role.{a.role}"),
+                tr("users.active"): tr("common.yes") if a.active else tr("common.no"),
+                tr("users.locked"): tr("common.yes") if is_locked(a) else "",
+            }
+            for a in accounts
+        ]
+    ),
+    hide_index=True,
+    use_container_width=True,
+)
+
+left, right = st.columns(2)
+with left, st.form("create_user", clear_on_submit=True):
+    st.subheader(tr("users.create"))
+    username = st.text_input(tr("users.username"))
+    name = st.text_input(tr("users.name"))
+    role = st.selectbox(tr("users.role"), ROLES, format_func=lambda r: tr(f"role.{r}"))
+    email = st.text_input(tr("users.email"))
+    if st.form_submit_button(tr("users.create_button")):
+        ok, created = run_write(
+            lambda s: create_account(
+                s, actor, username=username, display_name=name, role=role, email=email
+            )
+        )
+        if ok:
+            st.success(tr("users.created", username=created[0].username, password=created[1]))
+
+with right:
+    st.subheader(tr("users.change"))
+    names = [a.username for a in accounts]
+    chosen = st.selectbox(tr("users.username"), names, key="user_to_change")
+    account = next((a for a in accounts if a.username == chosen), None)
+    if account is not None:
+        new_role = st.selectbox(
+            tr("users.role"),
+            ROLES,
+            index=ROLES.index(account.role),
+            format_func=lambda r: tr(f"role.{r}"),
+            key="new_role",
+        )
+        cols = st.columns(3)
+        if (
+            cols[0].button(tr("users.apply_role"), disabled=new_role == account.role)
+            and run_write(lambda s: change_role(s, actor, account.username, new_role))[0]
+        ):
+            st.rerun()
+        label = tr("users.deactivate") if account.active else tr("users.activate")
+        toggle = cols[1].button(label)
+        if (
+            toggle
+            and run_write(lambda s: set_active(s, actor, account.username, not account.active))[0]
+        ):
+            st.rerun()
+        if cols[2].button(tr("users.reset_password")):
+            ok, password = run_write(lambda s: reset_password(s, actor, account.username))
+            if ok:
+                st.success(tr("users.password_reset", username=account.username, password=password))

@@ -1,0 +1,1 @@
+"""ReviewDesk's domain: everything but the screen. Never imports streamlit."""

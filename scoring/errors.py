@@ -1,0 +1,52 @@
+"""Domain errors that carry a catalogue key, so the page and the CLI show the same reason.
+
+A use case raises ``ReviewDeskError("error.some_key", name=...)``; the caller renders it with
+``scoring.i18n.translate(err.key, lang, **err.params)``. ``str(err)`` gives the English text so
+that logs and tracebacks stay readable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ReviewDeskError(Exception):
+    """A refusal with a reason a user can act on; nothing was changed."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(key)
+
+    def message(self, lang: str = "en") -> str:
+        """The reason in the given interface language."""
+        from scoring.i18n import translate
+
+        return translate(self.key, lang, **self.params)
+
+    def __str__(self) -> str:
+        return self.message("en")
+
+
+class PermissionDenied(ReviewDeskError):
+    """The acting user may not do this (checked on the server side of every action)."""
+
+
+class NotFound(ReviewDeskError):
+    """A named campaign, entry, user or file does not exist."""
+
+
+class ValidationFailed(ReviewDeskError):
+    """Input broke a rule; ``problems`` lists every one of them for the report."""
+
+    def __init__(self, key: str, problems: list[Any] | None = None, **params: Any) -> None:
+        super().__init__(key, **params)
+        self.problems = problems or []
+
+
+class StaleEdit(ReviewDeskError):
+    """Somebody saved the same record since this view read it."""
+
+
+class AssetError(ReviewDeskError):
+    """A stored or uploaded file is refused (wrong content, too large, unsafe name)."""

@@ -1,0 +1,144 @@
+"""Entries as each role may see them, and their status (pre-check, shortlist)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlmodel import Session, select
+
+from scoring.errors import ValidationFailed
+from scoring.permissions import Actor, can_manage, require
+from scoring.services import audit
+from scoring.storage.models import (
+    Assignment,
+    Campaign,
+    Category,
+    ConflictDeclaration,
+    Domain,
+    Entry,
+    ScoreSheet,
+)
+
+REVIEW_STATES = ("to_score", "draft", "submitted", "conflict")
+
+
+def entries_frame(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
+    """One row per entry the actor may see: organisers all, reviewers only their assigned ones.
+
+    For a reviewer, ``state`` is their own progress on the entry (to score / draft / submitted /
+    conflict); blind review hides the applicant and recommending unit from them.
+    """
+    query = (
+        select(
+            Entry.id,
+            Entry.code,
+            Entry.title,
+            Entry.kind,
+            Entry.applicant,
+            Entry.recommender,
+            Category.name,
+            Domain.name,
+            Entry.status,
+        )
+        .join(Category, Category.id == Entry.category_id)
+        .join(Domain, Domain.id == Entry.domain_id)
+        .where(Entry.campaign_id == campaign.id)
+        .order_by(Entry.code)
+    )
+    columns = [
+        "id",
+        "code",
+        "title",
+        "kind",
+        "applicant",
+        "recommender",
+        "category",
+        "domain",
+        "status",
+    ]
+    if actor.is_reviewer:
+        query = query.join(Assignment, Assignment.entry_id == Entry.id).where(
+            Assignment.reviewer_id == actor.account_id
+        )
+    elif not can_manage(actor):
+        require(False, "entries.list")
+    frame = pd.DataFrame(session.exec(query).all(), columns=columns)
+    if actor.is_reviewer:
+        sheets = dict(
+            session.exec(
+                select(ScoreSheet.entry_id, ScoreSheet.status).where(
+                    ScoreSheet.reviewer_id == actor.account_id
+                )
+            ).all()
+        )
+        conflicts = set(
+            session.exec(
+                select(ConflictDeclaration.entry_id).where(
+                    ConflictDeclaration.reviewer_id == actor.account_id
+                )
+            )
+        )
+        frame["state"] = [
+            "conflict"
+            if i in conflicts
+            else {"draft": "draft", "submitted": "submitted"}.get(sheets.get(i, ""), "to_score")
+            for i in frame["id"]
+        ]
+        if campaign.blind_review:
+            frame = frame.drop(columns=["applicant", "recommender"])
+    return frame
+
+
+def shortlist(
+    session: Session,
+    actor: Actor,
+    campaign: Campaign,
+    *,
+    codes: list[str] | None = None,
+    all_accepted: bool = False,
+) -> int:
+    """Shortlist the named accepted entries (or all accepted ones); returns how many changed."""
+    require(can_manage(actor), "entries.shortlist")
+    entries = {
+        e.code: e for e in session.exec(select(Entry).where(Entry.campaign_id == campaign.id))
+    }
+    if all_accepted:
+        chosen = [e for e in entries.values() if e.status == "accepted"]
+    else:
+        unknown = [c for c in codes or [] if c not in entries]
+        if unknown:
+            raise ValidationFailed("shortlist.unknown_codes", codes=", ".join(unknown))
+        refused = [c for c in codes or [] if entries[c].status not in ("accepted", "shortlisted")]
+        if refused:
+            raise ValidationFailed("shortlist.not_accepted", codes=", ".join(refused))
+        chosen = [entries[c] for c in codes or [] if entries[c].status == "accepted"]
+    for entry in chosen:
+        audit.record(
+            session,
+            actor,
+            "entry.status",
+            target=entry.code,
+            campaign_id=campaign.id,
+            old=entry.status,
+            new="shortlisted",
+        )
+        entry.status = "shortlisted"
+        session.add(entry)
+    return len(chosen)
+
+
+def campaign_counts(session: Session, campaign: Campaign) -> dict[str, int]:
+    """Entries by status and sheets by status, for the overview."""
+    statuses = session.exec(select(Entry.status).where(Entry.campaign_id == campaign.id)).all()
+    sheets = session.exec(
+        select(ScoreSheet.status)
+        .join(Entry, Entry.id == ScoreSheet.entry_id)
+        .where(Entry.campaign_id == campaign.id)
+    ).all()
+    counts = {
+        status: statuses.count(status)
+        for status in ("submitted", "accepted", "rejected", "shortlisted")
+    }
+    counts["entries"] = len(statuses)
+    counts["sheets_submitted"] = sheets.count("submitted")
+    counts["sheets_draft"] = sheets.count("draft")
+    return counts

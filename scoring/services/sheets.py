@@ -1,0 +1,216 @@
+"""Score sheets: a reviewer's rubric points for one entry, saved as draft or submitted.
+
+Every save checks, on the server side, that the reviewer may score this entry now, that
+every value is within its criterion's range and step, and that the sheet did not change
+since the browser read it (``expected_version``): a stale tab is told, never overwritten.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from sqlmodel import Session, select
+
+from scoring.errors import NotFound, StaleEdit, ValidationFailed
+from scoring.importers.report import Report
+from scoring.permissions import Actor, can_score, require
+from scoring.services import audit
+from scoring.services.campaigns import panel_component, rubric
+from scoring.storage.models import (
+    Account,
+    Assignment,
+    Campaign,
+    ConflictDeclaration,
+    Criterion,
+    Entry,
+    Score,
+    ScoreSheet,
+    utcnow,
+)
+
+
+def point_problem(criterion: Criterion, value: float) -> tuple[str, dict] | None:
+    """Why ``value`` is not a valid score for ``criterion`` (None when it is)."""
+    if not isinstance(value, int | float) or math.isnan(value):
+        return "sheet.not_a_number", {"criterion": criterion.name}
+    if not 0 <= value <= criterion.max_points:
+        return "sheet.out_of_range", {
+            "criterion": criterion.name,
+            "value": f"{value:g}",
+            "maximum": f"{criterion.max_points:g}",
+        }
+    ratio = value / criterion.step
+    if not math.isclose(ratio, round(ratio), abs_tol=1e-9):
+        return "sheet.not_a_step", {
+            "criterion": criterion.name,
+            "value": f"{value:g}",
+            "step": f"{criterion.step:g}",
+        }
+    return None
+
+
+def total_of(criteria: list[Criterion], points: Mapping[str, float]) -> float | None:
+    """The 0..100 total of SPEC §3, or None while a criterion has no score."""
+    if any(points.get(c.key) is None for c in criteria):
+        return None
+    return 100.0 * sum(points[c.key] for c in criteria) / sum(c.max_points for c in criteria)
+
+
+def find_sheet(session: Session, reviewer_id: int, entry_id: int) -> ScoreSheet | None:
+    return session.exec(
+        select(ScoreSheet).where(
+            ScoreSheet.reviewer_id == reviewer_id, ScoreSheet.entry_id == entry_id
+        )
+    ).first()
+
+
+def sheet_points(session: Session, sheet: ScoreSheet) -> dict[str, float]:
+    """The points on a sheet by criterion key."""
+    rows = session.exec(
+        select(Criterion.key, Score.points)
+        .join(Criterion, Criterion.id == Score.criterion_id)
+        .where(Score.sheet_id == sheet.id)
+    ).all()
+    return dict(rows)
+
+
+def is_assigned(session: Session, reviewer_id: int, entry_id: int) -> bool:
+    return (
+        session.exec(
+            select(Assignment.id).where(
+                Assignment.reviewer_id == reviewer_id, Assignment.entry_id == entry_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def is_conflicted(session: Session, reviewer_id: int, entry_id: int) -> bool:
+    return (
+        session.exec(
+            select(ConflictDeclaration.id).where(
+                ConflictDeclaration.reviewer_id == reviewer_id,
+                ConflictDeclaration.entry_id == entry_id,
+            )
+        ).first()
+        is not None
+    )
+
+
+def write_sheet(
+    session: Session,
+    actor: Actor,
+    *,
+    reviewer: Account,
+    entry: Entry,
+    points: Mapping[str, float | None],
+    comment: str | None = None,
+    submit: bool = False,
+    expected_version: int | None = None,
+) -> ScoreSheet:
+    """Store points (merged into the sheet) and the status; callers check permission first."""
+    campaign = session.get(Campaign, entry.campaign_id)
+    if campaign is not None and campaign.finalised_at is not None:
+        raise ValidationFailed("sheet.campaign_finalised")
+    component = panel_component(session, entry.campaign_id, reviewer.role)
+    if component is None:
+        raise ValidationFailed("sheet.no_panel", panel=reviewer.role)
+    if component.locked:
+        raise ValidationFailed("sheet.panel_locked", panel=component.key)
+    criteria = rubric(session, component.id)
+    by_key = {c.key: c for c in criteria}
+    report = Report()
+    for key, value in points.items():
+        if key not in by_key:
+            report.add("sheet.unknown_criterion", column=key, criterion=key)
+        elif value is not None and (problem := point_problem(by_key[key], value)):
+            report.add(problem[0], column=key, **problem[1])
+    report.raise_if_invalid(entry.code)
+    sheet = find_sheet(session, reviewer.id, entry.id)
+    if expected_version is not None and (sheet.version if sheet else 0) != expected_version:
+        raise StaleEdit("sheet.stale", code=entry.code)
+    old_points = sheet_points(session, sheet) if sheet else {}
+    old_status = sheet.status if sheet else None
+    merged = {**old_points, **{k: v for k, v in points.items() if v is not None}}
+    for key, value in points.items():
+        if value is None:
+            merged.pop(key, None)
+    if submit and total_of(criteria, merged) is None:
+        missing = [c.name for c in criteria if merged.get(c.key) is None]
+        raise ValidationFailed("sheet.incomplete", missing="、".join(missing))
+    if sheet is None:
+        sheet = ScoreSheet(entry_id=entry.id, reviewer_id=reviewer.id, panel=component.key)
+    else:
+        sheet.version += 1
+    sheet.status = "submitted" if submit else "draft"
+    sheet.submitted_at = utcnow() if submit else None
+    sheet.updated_at = utcnow()
+    if comment is not None:
+        sheet.comment = comment
+    session.add(sheet)
+    session.flush()
+    existing = {
+        s.criterion_id: s for s in session.exec(select(Score).where(Score.sheet_id == sheet.id))
+    }
+    for criterion in criteria:
+        value = merged.get(criterion.key)
+        row = existing.get(criterion.id)
+        if value is None and row is not None:
+            session.delete(row)
+        elif value is not None:
+            row = row or Score(sheet_id=sheet.id, criterion_id=criterion.id, points=value)
+            row.points = float(value)
+            session.add(row)
+    if old_points != merged or old_status != sheet.status:
+        audit.record(
+            session,
+            actor,
+            "sheet.save",
+            target=f"{entry.code}/{reviewer.username}",
+            campaign_id=entry.campaign_id,
+            old={"status": old_status, "points": old_points} if old_status else None,
+            new={"status": sheet.status, "points": merged},
+        )
+    return sheet
+
+
+def save_own_sheet(
+    session: Session,
+    actor: Actor,
+    *,
+    entry_id: int,
+    points: Mapping[str, float | None],
+    comment: str,
+    submit: bool,
+    expected_version: int | None,
+) -> ScoreSheet:
+    """A reviewer saves their own sheet: assigned, not conflicted, panel open, valid values."""
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound("error.no_such_entry", code=str(entry_id))
+    reviewer = session.get(Account, actor.account_id) if actor.account_id else None
+    component = (
+        panel_component(session, entry.campaign_id, actor.role) if actor.is_reviewer else None
+    )
+    require(
+        reviewer is not None
+        and can_score(
+            actor,
+            assigned=is_assigned(session, reviewer.id, entry.id),
+            conflicted=is_conflicted(session, reviewer.id, entry.id),
+            panel_locked=component is None or component.locked,
+            sheet_owner_id=reviewer.id,
+        ),
+        "sheet.save",
+    )
+    return write_sheet(
+        session,
+        actor,
+        reviewer=reviewer,
+        entry=entry,
+        points=points,
+        comment=comment,
+        submit=submit,
+        expected_version=expected_version,
+    )

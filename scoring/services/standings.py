@@ -1,0 +1,97 @@
+"""Live standings: the campaign's rows read into frames and handed to the pure engine."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlmodel import Session, func, select
+
+from scoring.engine import compute_standings, standings_records
+from scoring.permissions import Actor, can_see_standings, require
+from scoring.services.campaigns import method_for
+from scoring.storage.models import (
+    Account,
+    AuditEvent,
+    Campaign,
+    Category,
+    Component,
+    Criterion,
+    Domain,
+    Entry,
+    Score,
+    ScoreSheet,
+    VoteTally,
+)
+
+
+def load_frames(session: Session, campaign: Campaign) -> tuple[pd.DataFrame, ...]:
+    """(entries, scores, criteria) of the shortlisted entries, as the engine takes them."""
+    entries = pd.DataFrame(
+        session.exec(
+            select(
+                Entry.code,
+                Entry.title,
+                Category.name,
+                Domain.name,
+                func.coalesce(VoteTally.votes, 0),
+            )
+            .join(Category, Category.id == Entry.category_id)
+            .join(Domain, Domain.id == Entry.domain_id)
+            .outerjoin(VoteTally, VoteTally.entry_id == Entry.id)
+            .where(Entry.campaign_id == campaign.id, Entry.status == "shortlisted")
+        ).all(),
+        columns=["code", "title", "category", "domain", "votes"],
+    )
+    scores = pd.DataFrame(
+        session.exec(
+            select(
+                ScoreSheet.panel,
+                Account.username,
+                Entry.code,
+                Criterion.key,
+                Score.points,
+                ScoreSheet.status,
+            )
+            .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
+            .join(Account, Account.id == ScoreSheet.reviewer_id)
+            .join(Entry, Entry.id == ScoreSheet.entry_id)
+            .join(Criterion, Criterion.id == Score.criterion_id)
+            .where(Entry.campaign_id == campaign.id, Entry.status == "shortlisted")
+        ).all(),
+        columns=["panel", "reviewer", "code", "criterion", "score", "status"],
+    )
+    criteria = pd.DataFrame(
+        session.exec(
+            select(Component.key, Criterion.key, Criterion.max_points)
+            .join(Component, Component.id == Criterion.component_id)
+            .where(Component.campaign_id == campaign.id)
+        ).all(),
+        columns=["panel", "criterion", "max_points"],
+    )
+    entries["votes"] = entries["votes"].astype("int64")
+    scores["score"] = scores["score"].astype("float64")
+    criteria["max_points"] = criteria["max_points"].astype("float64")
+    return entries, scores, criteria
+
+
+def standings_frame(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
+    """The campaign's standings now (organisers only: reviewers never see them)."""
+    require(can_see_standings(actor), "standings.read")
+    entries, scores, criteria = load_frames(session, campaign)
+    return compute_standings(entries, scores, criteria, method_for(session, campaign))
+
+
+def standings_json_records(session: Session, actor: Actor, campaign: Campaign) -> list[dict]:
+    """SPEC §5.6 objects, in group then rank order."""
+    frame = standings_frame(session, actor, campaign)
+    return standings_records(frame, method_for(session, campaign))
+
+
+def last_change(session: Session, campaign: Campaign) -> int:
+    """The newest audit event of the campaign: every change the standings depend on writes one.
+
+    The live page recomputes only when this number moves, so an idle refresh costs one query.
+    """
+    newest = session.exec(
+        select(func.max(AuditEvent.id)).where(AuditEvent.campaign_id == campaign.id)
+    ).one()
+    return newest or 0

@@ -1,0 +1,88 @@
+"""Settings, declared once and read from ``REVIEWDESK_*`` environment variables.
+
+The app and the CLI read the same settings, so a CLI import shows in the app. Every setting
+is documented in the README; ``tests/test_docs.py`` fails when one is not.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where data lives and how sign-in behaves."""
+
+    model_config = SettingsConfigDict(env_prefix="REVIEWDESK_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for the SQLite database, stored files and thumbnails.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; unset means SQLite at DATA_DIR/reviewdesk.db. "
+        "Use postgresql+psycopg://user@host/db for several app servers.",
+    )
+    cookie_key: str | None = Field(
+        default=None,
+        description="Secret that signs the login cookie; shared by all app servers. "
+        "Falls back to .streamlit/secrets.toml `cookie_key`, then to a generated key "
+        "kept in DATA_DIR/.cookie_key.",
+    )
+    cookie_expiry_days: float = Field(
+        default=0.5,
+        gt=0,
+        description="How long a login cookie stays valid; kept short because the cookie "
+        "cannot be revoked before it expires.",
+    )
+    language: str = Field(default="zh", description="Default interface and CLI language (zh|en).")
+    refresh_seconds: int = Field(
+        default=5, ge=2, description="How often the live standings refresh by themselves."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The URL actually used: the explicit one or SQLite inside the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'reviewdesk.db').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        """Root of the content-addressed file store."""
+        return self.data_dir
+
+    def ensure_cookie_key(self, from_secrets: str | None = None) -> str:
+        """The cookie key: env, then secrets.toml, then one generated once and kept out of git."""
+        if self.cookie_key:
+            return self.cookie_key
+        if from_secrets:
+            return from_secrets
+        key_file = self.data_dir / ".cookie_key"
+        if key_file.exists():
+            return key_file.read_text("utf-8").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        temp = key_file.with_name(f".cookie_key.{os.getpid()}.tmp")
+        temp.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        temp.chmod(0o600)
+        # link() is atomic and refuses an existing target: two servers starting at once
+        # end up sharing the first key written, never a half-written one.
+        try:
+            os.link(temp, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
+        return key_file.read_text("utf-8").strip()
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

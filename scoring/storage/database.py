@@ -1,0 +1,118 @@
+"""The database engine and its transactions.
+
+Two traps are closed here, once, for every use case:
+
+* SQLite's Python driver sends no ``BEGIN`` before a ``SELECT``, so a read-then-write
+  transaction silently loses concurrent updates. We take over transaction control
+  (driver autocommit plus our own ``BEGIN``) and start every write transaction with
+  ``BEGIN IMMEDIATE``, which takes the write lock before the first read.
+* On PostgreSQL, write transactions run at SERIALIZABLE; a transaction that lost a race is
+  rolled back and run again by ``Database.write``, so no read-then-write loses an update.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+T = TypeVar("T")
+
+_WRITE = "reviewdesk_write"
+MAX_ATTEMPTS = 30
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we send BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with the settings each backend needs to be safe."""
+    if _is_sqlite(url):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _retryable(error: DBAPIError) -> bool:
+    """A lost serialization race or a lock wait that ran out: safe to run again."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in {"40001", "40P01"}:
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+class Database:
+    """One database: read sessions, and write transactions that never lose an update."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_sqlite = _is_sqlite(url)
+        options: dict[str, object] = {_WRITE: True}
+        if not self.is_sqlite:
+            options["isolation_level"] = "SERIALIZABLE"
+        self._write_engine = self.engine.execution_options(**options)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; whatever it reads is one consistent snapshot."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` in one write transaction, again from scratch if it lost a race.
+
+        ``work`` must be safe to run more than once: it reads what it needs inside.
+        """
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with Session(self._write_engine, expire_on_commit=False) as session:
+                    with session.begin():
+                        result = work(session)
+                    return result
+            except DBAPIError as error:
+                if attempt == MAX_ATTEMPTS or not _retryable(error):
+                    raise
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        """Close pooled connections (tests, and before a process forks)."""
+        self.engine.dispose()
+
+
+@cache
+def database_for(url: str) -> Database:
+    """One ``Database`` per URL per process, migrated to the newest schema."""
+    from scoring.storage.migrate import upgrade
+
+    database = Database(url)
+    upgrade(database)
+    return database

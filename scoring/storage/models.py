@@ -1,0 +1,405 @@
+"""The tables of ReviewDesk, covering the whole of SPEC.md.
+
+Integrity lives in the database itself, not only in Python: unique keys (campaign + code,
+sheet + criterion, reviewer + entry), foreign keys, and CHECK constraints on every range and
+enumeration, so that a bug or a hand-edited row cannot produce an impossible state.
+Timestamps are timezone-aware UTC (``utcnow``); pages convert them for display.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, MetaData, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Named constraints make alembic's batch migrations on SQLite reliable.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+ROLES = ("organiser", "expert", "media")
+PANEL_ROLES = ("expert", "media")
+GROUPINGS = ("category", "domain", "category_domain", "all")
+ENTRY_STATUSES = ("submitted", "accepted", "rejected", "shortlisted")
+ENTRY_KINDS = ("case", "person")
+
+
+def utcnow() -> datetime:
+    """Aware UTC now: the one clock every row uses."""
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Campaign(SQLModel, table=True):
+    """One award selection with its method settings (SPEC §2.1, §5.1)."""
+
+    __table_args__ = (
+        CheckConstraint(_in("vote_group", GROUPINGS), name="vote_group"),
+        CheckConstraint(_in("rank_group", GROUPINGS), name="rank_group"),
+        CheckConstraint("award_quota >= 0", name="award_quota"),
+        CheckConstraint("min_images >= 0", name="min_images"),
+        CheckConstraint("max_entries_per_applicant_per_domain >= 1", name="max_per_applicant"),
+        CheckConstraint("year BETWEEN 1900 AND 2999", name="year"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    year: int
+    vote_group: str = Field(default="category", max_length=20)
+    rank_group: str = Field(default="category_domain", max_length=20)
+    tie_break: list[str] = Field(
+        default_factory=lambda: ["expert", "media", "votes"], sa_column=Column(JSON, nullable=False)
+    )
+    award_quota: int = 3
+    min_images: int = 4
+    max_entries_per_applicant_per_domain: int = 2
+    blind_review: bool = False
+    public_gallery: bool = False
+    public_voting_open: bool = False
+    review_opens_on: str | None = Field(default=None, max_length=10)
+    review_closes_on: str | None = Field(default=None, max_length=10)
+    announce_on: str | None = Field(default=None, max_length=10)
+    finalised_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Category(SQLModel, table=True):
+    """A category (类别) of a campaign."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    name: str = Field(max_length=100)
+    position: int = 0
+
+
+class Domain(SQLModel, table=True):
+    """A domain (领域) of a campaign."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    name: str = Field(max_length=100)
+    position: int = 0
+
+
+class Component(SQLModel, table=True):
+    """A score component: public votes or a reviewer panel, with its weight and method."""
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "key"),
+        CheckConstraint(_in("kind", ("votes", "panel")), name="kind"),
+        CheckConstraint("weight >= 0 AND weight <= 100", name="weight"),
+        CheckConstraint(_in("aggregate", ("mean", "trimmed", "median")), name="aggregate"),
+        CheckConstraint(_in("normalise", ("none", "zscore")), name="normalise"),
+        CheckConstraint("trim >= 0", name="trim"),
+        CheckConstraint("min_reviews >= 0", name="min_reviews"),
+        CheckConstraint(f"kind = 'votes' OR {_in('key', PANEL_ROLES)}", name="panel_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    key: str = Field(max_length=40)
+    kind: str = Field(max_length=10)
+    weight: float
+    aggregate: str = Field(default="mean", max_length=10)
+    trim: int = 1
+    normalise: str = Field(default="none", max_length=10)
+    min_reviews: int = 3
+    position: int = 0
+    locked: bool = False
+    lock_reason: str | None = Field(default=None, sa_column=Column(Text))
+    locked_at: datetime | None = None
+
+
+class Criterion(SQLModel, table=True):
+    """One rubric criterion of a panel component."""
+
+    __table_args__ = (
+        UniqueConstraint("component_id", "key"),
+        CheckConstraint("max_points > 0", name="max_points"),
+        CheckConstraint("step > 0", name="step"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    component_id: int = Field(foreign_key="component.id", index=True)
+    key: str = Field(max_length=40)
+    name: str = Field(max_length=100)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    max_points: float
+    step: float = 1.0
+    position: int = 0
+
+
+class GroupQuota(SQLModel, table=True):
+    """A ranking group's own award quota, overriding the campaign default."""
+
+    __tablename__ = "group_quota"
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "group_label"),
+        CheckConstraint("quota >= 0", name="quota"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    group_label: str = Field(max_length=220)
+    quota: int
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class ApplicantLink(SQLModel, table=True):
+    """Counts a branch as its parent group for the per-applicant limit (SPEC §2.3)."""
+
+    __tablename__ = "applicant_link"
+
+    __table_args__ = (UniqueConstraint("campaign_id", "applicant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    applicant: str = Field(max_length=200)
+    counts_as: str = Field(max_length=200)
+
+
+class Account(SQLModel, table=True):
+    """A person who logs in. Named ``account`` because ``user`` is reserved in PostgreSQL."""
+
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("failed_logins >= 0", name="failed_logins"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40, unique=True, index=True)
+    display_name: str = Field(max_length=100)
+    email: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=100)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    must_change_password: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Entry(SQLModel, table=True):
+    """A case or a person entered in a campaign."""
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "code"),
+        CheckConstraint(_in("kind", ENTRY_KINDS), name="kind"),
+        CheckConstraint(_in("status", ENTRY_STATUSES), name="status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    code: str = Field(max_length=40)
+    title: str = Field(max_length=300)
+    kind: str = Field(default="case", max_length=10)
+    applicant: str = Field(max_length=200)
+    recommender: str = Field(default="", max_length=200)
+    category_id: int = Field(foreign_key="category.id", index=True)
+    domain_id: int = Field(foreign_key="domain.id", index=True)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(default="submitted", max_length=20)
+    status_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class EntryAsset(SQLModel, table=True):
+    """An image or material file of an entry, stored by content hash under the data folder."""
+
+    __tablename__ = "entry_asset"
+
+    __table_args__ = (
+        UniqueConstraint("entry_id", "role", "position"),
+        CheckConstraint(_in("role", ("image", "material")), name="role"),
+        CheckConstraint("size_bytes >= 0", name="size"),
+        CheckConstraint("length(sha256) = 64", name="sha256"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    role: str = Field(max_length=10)
+    position: int = 0
+    filename: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    mime: str = Field(max_length=120)
+    size_bytes: int
+
+
+class VoteTally(SQLModel, table=True):
+    """Public votes of an entry, as imported from the voting platform or the public gallery."""
+
+    __tablename__ = "vote_tally"
+
+    __table_args__ = (CheckConstraint("votes >= 0", name="votes"),)
+
+    entry_id: int = Field(foreign_key="entry.id", primary_key=True)
+    votes: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PublicVote(SQLModel, table=True):
+    """One public-gallery vote: one per client per campaign per day (SPEC §8)."""
+
+    __tablename__ = "public_vote"
+
+    __table_args__ = (UniqueConstraint("campaign_id", "client_key", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    client_key: str = Field(max_length=64)
+    day: str = Field(max_length=10)
+    cast_at: datetime = Field(default_factory=utcnow)
+
+
+class Assignment(SQLModel, table=True):
+    """A reviewer is asked to score an entry."""
+
+    __table_args__ = (UniqueConstraint("reviewer_id", "entry_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    reviewer_id: int = Field(foreign_key="account.id", index=True)
+    assigned_at: datetime = Field(default_factory=utcnow)
+
+
+class ConflictDeclaration(SQLModel, table=True):
+    """A reviewer's declared conflict of interest: never assigned, never counted."""
+
+    __tablename__ = "conflict_declaration"
+
+    __table_args__ = (UniqueConstraint("reviewer_id", "entry_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    reviewer_id: int = Field(foreign_key="account.id", index=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    declared_at: datetime = Field(default_factory=utcnow)
+
+
+class ScoreSheet(SQLModel, table=True):
+    """A reviewer's rubric sheet for one entry; only submitted, complete sheets count.
+
+    ``version`` grows with every save so that a stale browser tab is told, not overwritten.
+    """
+
+    __tablename__ = "score_sheet"
+
+    __table_args__ = (
+        UniqueConstraint("reviewer_id", "entry_id"),
+        CheckConstraint(_in("status", ("draft", "submitted")), name="status"),
+        CheckConstraint(_in("panel", PANEL_ROLES), name="panel"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    reviewer_id: int = Field(foreign_key="account.id", index=True)
+    panel: str = Field(max_length=20)
+    status: str = Field(default="draft", max_length=10)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    version: int = 1
+    submitted_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Score(SQLModel, table=True):
+    """One criterion's points on a sheet."""
+
+    __table_args__ = (
+        UniqueConstraint("sheet_id", "criterion_id"),
+        CheckConstraint("points >= 0", name="points"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    sheet_id: int = Field(foreign_key="score_sheet.id", index=True)
+    criterion_id: int = Field(foreign_key="criterion.id", index=True)
+    points: float
+
+
+class AwardDecision(SQLModel, table=True):
+    """An organiser's decision on an award: a cut-line tie resolved, or a committee override.
+
+    Overrides are shown as overrides everywhere; nothing is changed silently.
+    """
+
+    __tablename__ = "award_decision"
+
+    __table_args__ = (
+        UniqueConstraint("entry_id", "kind"),
+        CheckConstraint(_in("kind", ("tie", "override")), name="kind"),
+        CheckConstraint("length(reason) > 0", name="reason"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    kind: str = Field(max_length=10)
+    award: bool
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    decided_by: str = Field(max_length=40)
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+class MeetingRound(SQLModel, table=True):
+    """A review-meeting discussion round opened for one entry (SPEC §2.6)."""
+
+    __tablename__ = "meeting_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    opened_by: str = Field(max_length=40)
+    opened_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class FinalSnapshot(SQLModel, table=True):
+    """Frozen standings of a finalised campaign, with a SHA-256 over the canonical JSON."""
+
+    __tablename__ = "final_snapshot"
+
+    __table_args__ = (CheckConstraint("length(sha256) = 64", name="sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    created_by: str = Field(max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only record of every change: who, when, what, old value, new value.
+
+    Database triggers refuse UPDATE and DELETE on this table (see the first migration).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_campaign_at", "campaign_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=60)
+    campaign_id: int | None = Field(default=None)
+    action: str = Field(max_length=60, index=True)
+    target: str = Field(default="", max_length=200)
+    old_value: Any = Field(default=None, sa_column=Column(JSON))
+    new_value: Any = Field(default=None, sa_column=Column(JSON))
