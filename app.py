@@ -28,8 +28,8 @@ st.set_page_config(
 
 
 @st.cache_resource
-def _prepared_database():
-    """Open and migrate the database once per process."""
+def _prepared_database(url: str):  # noqa: ARG001 - the URL keys the cache
+    """Open and migrate the database once per process and URL."""
     return context.database()
 
 
@@ -137,7 +137,7 @@ def _pages_for(role: str, translate: Translator) -> list[st.Page]:
 
 
 def main() -> None:
-    database = _prepared_database()
+    database = _prepared_database(get_settings().resolved_database_url)
     translate = _language_switch()
     username = _login(database, translate)
     if not username:
@@ -151,7 +151,7 @@ def main() -> None:
         st.stop()
     st.sidebar.markdown(f"**{st.session_state.get('name') or actor.username}**")
     st.sidebar.caption(translate(f"role.{actor.role}"))
-    authenticator.logout(translate("login.logout"), location="sidebar", key="logout")
+    authenticator.logout(translate("login.logout"), location="sidebar", key="logout_button")
     if not st.session_state.get("authentication_status"):
         st.stop()  # let the cookie-deleting component reach the browser
     st.navigation(_pages_for(actor.role, translate)).run()

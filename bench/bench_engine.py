@@ -66,8 +66,9 @@ def make_campaign(seed: int = 2020) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
             pd.DataFrame(
                 {
                     "panel": panel,
-                    "reviewer": np.char.add("r", np.repeat(sheet_reviewer, CRITERIA_PER_PANEL)
-                                            .astype(str)),
+                    "reviewer": np.char.add(
+                        "r", np.repeat(sheet_reviewer, CRITERIA_PER_PANEL).astype(str)
+                    ),
                     "code": codes[np.repeat(sheet_entry, CRITERIA_PER_PANEL)],
                     "criterion": np.tile([f"c{j}" for j in range(CRITERIA_PER_PANEL)], sheets),
                     "score": np.floor(rng.random(rows) * (np.tile(maxima, sheets) + 1)),

@@ -1,6 +1,6 @@
 """Domain errors that carry a catalogue key, so the page and the CLI show the same reason.
 
-A use case raises ``ReviewDeskError("error.some_key", name=...)``; the caller renders it with
+A use case raises ``ReviewDeskError(key, **params)`` with a catalogue key; the caller renders
 ``scoring.i18n.translate(err.key, lang, **err.params)``. ``str(err)`` gives the English text so
 that logs and tracebacks stay readable.
 """

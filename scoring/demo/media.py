@@ -55,7 +55,7 @@ def _cjk_font_file() -> tuple[str, int] | None:
         for index in range(6):
             try:
                 face = ImageFont.truetype(candidate, 20, index=index)
-            except OSError:
+            except (OSError, ImportError):  # no such face, or Pillow without FreeType
                 break
             family = face.getname()[0] or ""
             if family.endswith(" SC") or "WenQuanYi" in family:
@@ -71,7 +71,7 @@ def _font(size: int) -> tuple[Font, bool]:
     if found is not None:
         try:
             return ImageFont.truetype(found[0], size, index=found[1]), True
-        except OSError:
+        except (OSError, ImportError):
             pass
     return ImageFont.load_default(size=size), False
 

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 
-def _trimmed_means(values: np.ndarray, group_ids: np.ndarray, n_groups: int, trim: int
-                   ) -> np.ndarray:
+def _trimmed_means(
+    values: np.ndarray, group_ids: np.ndarray, n_groups: int, trim: int
+) -> np.ndarray:
     """Trimmed mean per group, vectorised: sort within group, keep middle positions."""
     order = np.lexsort((values, group_ids))
     groups = group_ids[order]
@@ -69,7 +70,10 @@ def aggregate_totals(
 
     score = np.where(n > 0, score, np.nan)
     return pd.DataFrame(
-        {"score": score.astype(np.float64), "n": n.astype(np.int64),
-         "provisional": (n < min_reviews) | (n == 0)},
+        {
+            "score": score.astype(np.float64),
+            "n": n.astype(np.int64),
+            "provisional": (n < min_reviews) | (n == 0),
+        },
         index=index,
     )

@@ -72,8 +72,7 @@ def kendall_w_by_panel(totals: pd.DataFrame, panels: list[str]) -> pd.DataFrame:
     rows = []
     for panel in panels:
         own = totals[totals["panel"] == panel]
-        matrix = own.pivot_table(index="reviewer", columns="code", values="total",
-                                 aggfunc="first")
+        matrix = own.pivot_table(index="reviewer", columns="code", values="total", aggfunc="first")
         block = matrix.loc[:, matrix.notna().all(axis=0)]
         m, n = block.shape
         w = kendall_w(block.to_numpy()) if m >= 2 and n >= 2 else float("nan")
@@ -81,8 +80,7 @@ def kendall_w_by_panel(totals: pd.DataFrame, panels: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["panel", "w", "reviewers", "entries"])
 
 
-def reviewer_summary(totals: pd.DataFrame, table: pd.DataFrame, panels: list[str]
-                     ) -> pd.DataFrame:
+def reviewer_summary(totals: pd.DataFrame, table: pd.DataFrame, panels: list[str]) -> pd.DataFrame:
     """n, mean, population SD of raw totals and mean deviation from the panel score.
 
     `table` is the component table (one S column per panel key, one row per

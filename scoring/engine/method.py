@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
@@ -187,9 +187,7 @@ class Method:
         for name in ("vote_group", "rank_group"):
             how = getattr(self, name)
             if how not in GROUP_CHOICES:
-                raise ValueError(
-                    f"{name} {how!r} is not one of {', '.join(GROUP_CHOICES)}"
-                )
+                raise ValueError(f"{name} {how!r} is not one of {', '.join(GROUP_CHOICES)}")
         for key in self.tie_break:
             if not isinstance(key, str):
                 raise ValueError(f"tie_break entries must be component keys, got {key!r}")
@@ -205,9 +203,7 @@ class Method:
         codes = [o.code for o in self.overrides]
         repeated = sorted({c for c in codes if codes.count(c) > 1})
         if repeated:
-            raise ValueError(
-                f"at most one override per entry; repeated: {', '.join(repeated)}"
-            )
+            raise ValueError(f"at most one override per entry; repeated: {', '.join(repeated)}")
 
     @staticmethod
     def _check_column_names(keys: list[str]) -> None:
@@ -249,13 +245,6 @@ class Method:
     def quota_for(self, label: str) -> int:
         """Award quota of one ranking group: its own quota, else the campaign's."""
         return int(self.group_quotas.get(label, self.award_quota))
-
-    def with_weights(self, weights: Mapping[str, float]) -> Method:
-        """A copy with some component weights replaced (used by stability analysis)."""
-        components = tuple(
-            replace(c, weight=weights.get(c.key, c.weight)) for c in self.components
-        )
-        return replace(self, components=components)
 
 
 def _check_quota(name: str, quota: object) -> None:

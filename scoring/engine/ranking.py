@@ -46,8 +46,9 @@ def composite_scores(
     )
 
 
-def tolerant_levels(values: np.ndarray, group_ids: np.ndarray,
-                    tolerance: float = TIE_TOLERANCE) -> np.ndarray:
+def tolerant_levels(
+    values: np.ndarray, group_ids: np.ndarray, tolerance: float = TIE_TOLERANCE
+) -> np.ndarray:
     """Integer level per value: equal exactly when chained within `tolerance` in its group.
 
     Levels increase with the value inside a group; comparing levels is the
@@ -62,16 +63,14 @@ def tolerant_levels(values: np.ndarray, group_ids: np.ndarray,
     sorted_groups = group_ids[order]
     new_level = np.ones(values.size, dtype=bool)
     new_level[1:] = (sorted_groups[1:] != sorted_groups[:-1]) | (
-        np.diff(sorted_values) > 0
+        np.diff(sorted_values) >= tolerance
     )
     levels = np.empty(values.size, dtype=np.int64)
     levels[order] = np.cumsum(new_level)
     return levels
 
 
-def rank_entries(
-    codes: pd.Series, groups: pd.Series, keys: Sequence[pd.Series]
-) -> pd.DataFrame:
+def rank_entries(codes: pd.Series, groups: pd.Series, keys: Sequence[pd.Series]) -> pd.DataFrame:
     """Competition ranks inside each group on the whole key, with tie blocks.
 
     `keys` are the ranking keys in priority order, each descending; NaN counts
@@ -166,7 +165,11 @@ def assign_awards(
             override[pos] = chosen.reason
 
     return pd.DataFrame(
-        {"award": award.astype(bool), "tie_at_cutline": at_cutline, "quota": quota_v,
-         "override": pd.Series(override, index=codes.index, dtype=object)},
+        {
+            "award": award.astype(bool),
+            "tie_at_cutline": at_cutline,
+            "quota": quota_v,
+            "override": pd.Series(override, index=codes.index, dtype=object),
+        },
         index=codes.index,
     )

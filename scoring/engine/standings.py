@@ -19,8 +19,9 @@ from .method import Method
 from .ranking import assign_awards, composite_scores, rank_entries
 
 
-def rank_components(table: pd.DataFrame, method: Method,
-                    weights: dict[str, float] | None = None) -> pd.DataFrame:
+def rank_components(
+    table: pd.DataFrame, method: Method, weights: dict[str, float] | None = None
+) -> pd.DataFrame:
     """Composite, ranks, ties and awards for a component table, in display order.
 
     `weights` replaces the method's weights (stability analysis); otherwise
@@ -61,8 +62,17 @@ def standings_columns(method: Method) -> list[str]:
         columns.append(component.key)
         if component.kind == "panel":
             columns += [f"n_{component.key}", f"need_{component.key}"]
-    return [*columns, "composite", "rank", "tie", "provisional", "award", "tie_at_cutline",
-            "quota", "override"]
+    return [
+        *columns,
+        "composite",
+        "rank",
+        "tie",
+        "provisional",
+        "award",
+        "tie_at_cutline",
+        "quota",
+        "override",
+    ]
 
 
 def compute_standings(

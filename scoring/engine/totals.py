@@ -100,8 +100,9 @@ def reviewer_totals(
     max_table[crit_panel[known], crit_key[known]] = crit_max[known]
     in_rubric = crit_panel >= 0
     rubric_size = np.bincount(crit_panel[in_rubric], minlength=n_panels)
-    rubric_points = np.bincount(crit_panel[in_rubric], weights=crit_max[in_rubric],
-                                minlength=n_panels)
+    rubric_points = np.bincount(
+        crit_panel[in_rubric], weights=crit_max[in_rubric], minlength=n_panels
+    )
 
     if reviewer_ids.size and (reviewer_ids < 0).any():
         raise ValueError("scores rows without a reviewer")
@@ -111,8 +112,10 @@ def reviewer_totals(
     unknown = np.isnan(row_max)
     if unknown.any():
         bad = sorted(
-            {f"{panel_uniques[p]}.{crit_uniques[c]}" for p, c in
-             zip(panel_ids[unknown][:20], crit_ids[unknown][:20], strict=True)}
+            {
+                f"{panel_uniques[p]}.{crit_uniques[c]}"
+                for p, c in zip(panel_ids[unknown][:20], crit_ids[unknown][:20], strict=True)
+            }
         )
         raise ValueError(f"scores for criteria not in the panel's rubric: {', '.join(bad)}")
 

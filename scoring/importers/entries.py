@@ -74,6 +74,7 @@ class EntriesPlan:
     entries: list[PendingEntry]
     report: Report
     assets: Path | None = None
+    source: str = "entries"
 
     @property
     def file_count(self) -> int:
@@ -181,7 +182,7 @@ def plan_entries_import(
             source.close()
     if not planned and report.ok:
         report.add("import.empty")
-    return EntriesPlan(planned, report, assets)
+    return EntriesPlan(planned, report, assets, path.name)
 
 
 def _store_files(plan: EntriesPlan, store: AssetStore) -> None:
@@ -204,7 +205,7 @@ def apply_entries_import(
     left is an unreferenced file, never a row pointing at a missing file.
     """
     require(can_manage(actor), "entries.import")
-    plan.report.raise_if_invalid("entries")
+    plan.report.raise_if_invalid(plan.source)
     _store_files(plan, store)
     category_ids = {c.name: c.id for c in categories(session, campaign.id)}
     domain_ids = {d.name: d.id for d in domains(session, campaign.id)}

@@ -1,0 +1,123 @@
+"""Score sheets: only the assigned reviewer, only valid values, stale tabs told, audited."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from scoring.errors import PermissionDenied, StaleEdit, ValidationFailed
+from scoring.services.sheets import find_sheet, save_own_sheet, sheet_points
+from scoring.storage.models import AuditEvent, Component, ConflictDeclaration
+from tests.factories import actor_of, assigned, make_account, make_campaign, make_entry
+
+
+@pytest.fixture
+def scene(database):
+    def setup(session):
+        campaign = make_campaign(session)
+        mine = make_entry(session, campaign, "A-1")
+        other = make_entry(session, campaign, "A-2")
+        expert = make_account(session, "expert1", "expert")
+        media = make_account(session, "media1", "media")
+        organiser = make_account(session, "boss", "organiser")
+        assigned(session, mine, expert)
+        assigned(session, mine, media)
+        return {"mine": mine.id, "other": other.id, "expert": actor_of(expert),
+                "media": actor_of(media), "organiser": actor_of(organiser)}
+
+    return database.write(setup)
+
+
+def _save(database, actor, entry_id, points, submit=False, version=None):
+    return database.write(lambda s: save_own_sheet(
+        s, actor, entry_id=entry_id, points=points, comment="ok", submit=submit,
+        expected_version=version))
+
+
+def _audit_count(database):
+    with database.read() as session:
+        return session.exec(select(func.count()).select_from(AuditEvent)).one()
+
+
+def test_a_reviewer_saves_a_draft_then_submits(database, scene):
+    sheet = _save(database, scene["expert"], scene["mine"], {"innovation": 50})
+    assert (sheet.status, sheet.version) == ("draft", 1)
+    sheet = _save(database, scene["expert"], scene["mine"], {"impact": 30.5}, submit=True,
+                  version=1)
+    assert (sheet.status, sheet.version) == ("submitted", 2)
+    with database.read() as session:
+        assert sheet_points(session, sheet) == {"innovation": 50.0, "impact": 30.5}
+
+
+@pytest.mark.parametrize(
+    ("points", "key"),
+    [({"innovation": 61}, "sheet.out_of_range"), ({"innovation": -1}, "sheet.out_of_range"),
+     ({"impact": 10.25}, "sheet.not_a_step"), ({"story": 10}, "sheet.unknown_criterion")],
+)
+def test_invalid_values_are_refused_and_nothing_is_written(database, scene, points, key):
+    before = _audit_count(database)
+    with pytest.raises(ValidationFailed) as refused:
+        _save(database, scene["expert"], scene["mine"], points)
+    assert [p.key for p in refused.value.problems] == [key]
+    assert _audit_count(database) == before
+
+
+def test_submitting_an_incomplete_sheet_is_refused(database, scene):
+    with pytest.raises(ValidationFailed) as refused:
+        _save(database, scene["expert"], scene["mine"], {"innovation": 40}, submit=True)
+    assert refused.value.key == "sheet.incomplete"
+
+
+def test_unassigned_entry_and_organiser_are_refused(database, scene):
+    before = _audit_count(database)
+    with pytest.raises(PermissionDenied):
+        _save(database, scene["expert"], scene["other"], {"innovation": 40})
+    with pytest.raises(PermissionDenied):
+        _save(database, scene["organiser"], scene["mine"], {"innovation": 40})
+    assert _audit_count(database) == before
+
+
+def test_a_declared_conflict_stops_scoring(database, scene):
+    database.write(lambda s: s.add(ConflictDeclaration(
+        entry_id=scene["mine"], reviewer_id=scene["expert"].account_id, reason="同单位")))
+    with pytest.raises(PermissionDenied):
+        _save(database, scene["expert"], scene["mine"], {"innovation": 40})
+
+
+def test_a_locked_panel_refuses_edits(database, scene):
+    def lock(session):
+        component = session.exec(select(Component).where(Component.key == "expert")).one()
+        component.locked = True
+        session.add(component)
+
+    database.write(lock)
+    with pytest.raises(PermissionDenied):
+        _save(database, scene["expert"], scene["mine"], {"innovation": 40})
+    _save(database, scene["media"], scene["mine"], {"story": 70})  # the media panel is open
+
+
+def test_a_stale_tab_is_told_and_the_later_save_stays(database, scene):
+    _save(database, scene["expert"], scene["mine"], {"innovation": 10})
+    _save(database, scene["expert"], scene["mine"], {"innovation": 20}, version=1)  # tab B
+    with pytest.raises(StaleEdit):
+        _save(database, scene["expert"], scene["mine"], {"innovation": 30}, version=1)  # tab A
+    with database.read() as session:
+        sheet = find_sheet(session, scene["expert"].account_id, scene["mine"])
+        assert sheet_points(session, sheet) == {"innovation": 20.0}
+
+
+def test_media_reviewers_score_on_the_media_rubric(database, scene):
+    with pytest.raises(ValidationFailed):
+        _save(database, scene["media"], scene["mine"], {"innovation": 10})
+    assert _save(database, scene["media"], scene["mine"], {"story": 75}, submit=True).panel == "media"
+
+
+def test_every_change_is_audited_with_old_and_new_value(database, scene):
+    _save(database, scene["expert"], scene["mine"], {"innovation": 10})
+    _save(database, scene["expert"], scene["mine"], {"innovation": 12})
+    with database.read() as session:
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "sheet.save")
+                             .order_by(AuditEvent.id.desc())).first()
+    assert event.actor == "expert1"
+    assert event.old_value["points"] == {"innovation": 10.0}
+    assert event.new_value["points"] == {"innovation": 12.0}
