@@ -28,7 +28,7 @@ st.set_page_config(
 
 
 @st.cache_resource
-def _prepared_database(url: str):  # noqa: ARG001 - the URL keys the cache
+def _prepared_database(url: str):
     """Open and migrate the database once per process and URL."""
     return context.database()
 

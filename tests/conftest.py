@@ -35,7 +35,9 @@ def pg_server_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session."""
     base = os.environ.get(PG_ENV)
     if not base:
-        skip_or_fail(f"PostgreSQL tests need {PG_ENV}, e.g. postgresql+psycopg://postgres@127.0.0.1/test")
+        skip_or_fail(
+            f"PostgreSQL tests need {PG_ENV}, e.g. postgresql+psycopg://postgres@127.0.0.1/test"
+        )
     url = make_url(base)
     name = f"reviewdesk_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")

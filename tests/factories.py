@@ -47,7 +47,9 @@ def make_campaign(session: Session, **changes: Any) -> Campaign:
     return create_campaign(session, ORGANISER, campaign_data(**changes))
 
 
-def make_account(session: Session, username: str, role: str, password: str = "secret-pass") -> Account:
+def make_account(
+    session: Session, username: str, role: str, password: str = "secret-pass"
+) -> Account:
     account, _ = create_account(
         session, ORGANISER, username=username, display_name=username, role=role, password=password
     )

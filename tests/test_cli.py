@@ -90,27 +90,66 @@ def files(tmp_path) -> Path:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "campaign.toml").write_text(CAMPAIGN_TOML, encoding="utf-8")
-    _write_csv(folder / "users.csv", [
-        {"用户名": "e1", "姓名": "专家一", "角色": "expert", "密码": ""},
-        {"用户名": "e2", "姓名": "专家二", "角色": "专家", "密码": "long-enough-1"},
-    ])
+    _write_csv(
+        folder / "users.csv",
+        [
+            {"用户名": "e1", "姓名": "专家一", "角色": "expert", "密码": ""},
+            {"用户名": "e2", "姓名": "专家二", "角色": "专家", "密码": "long-enough-1"},
+        ],
+    )
     for code, colour in (("G-1", "red"), ("G-2", "blue"), ("E-1", "green")):
         _image(folder / f"{code}.png", colour)
     # Chinese headers, written by Chinese office software in GB18030
-    _write_csv(folder / "entries.csv", [
-        {"编号": "G-1", "名称": "一网通办", "申报主体": "甲局", "类别": "数字政府",
-         "领域": "政务服务", "票数": "300", "图片": "G-1.png", "状态": "shortlisted"},
-        {"编号": "G-2", "名称": "数据开放", "申报主体": "乙局", "类别": "数字政府",
-         "领域": "大数据", "票数": "150", "图片": "G-2.png", "状态": "shortlisted"},
-        {"编号": "E-1", "名称": "智能工厂", "申报主体": "丙公司", "类别": "数字经济",
-         "领域": "大数据", "票数": "0", "图片": "E-1.png", "状态": "accepted"},
-    ], encoding="gb18030")
-    _write_csv(folder / "scores.csv", [
-        {"reviewer": r, "code": c, "criterion": k, "score": str(s)}
-        for r, c, k, s in [("e1", "G-1", "innovation", 40), ("e1", "G-1", "impact", 30),
-                           ("e2", "G-1", "创新性", 30), ("e2", "G-1", "成效性", 30),
-                           ("e1", "G-2", "innovation", 45), ("e1", "G-2", "impact", 45)]
-    ])
+    _write_csv(
+        folder / "entries.csv",
+        [
+            {
+                "编号": "G-1",
+                "名称": "一网通办",
+                "申报主体": "甲局",
+                "类别": "数字政府",
+                "领域": "政务服务",
+                "票数": "300",
+                "图片": "G-1.png",
+                "状态": "shortlisted",
+            },
+            {
+                "编号": "G-2",
+                "名称": "数据开放",
+                "申报主体": "乙局",
+                "类别": "数字政府",
+                "领域": "大数据",
+                "票数": "150",
+                "图片": "G-2.png",
+                "状态": "shortlisted",
+            },
+            {
+                "编号": "E-1",
+                "名称": "智能工厂",
+                "申报主体": "丙公司",
+                "类别": "数字经济",
+                "领域": "大数据",
+                "票数": "0",
+                "图片": "E-1.png",
+                "状态": "accepted",
+            },
+        ],
+        encoding="gb18030",
+    )
+    _write_csv(
+        folder / "scores.csv",
+        [
+            {"reviewer": r, "code": c, "criterion": k, "score": str(s)}
+            for r, c, k, s in [
+                ("e1", "G-1", "innovation", 40),
+                ("e1", "G-1", "impact", 30),
+                ("e2", "G-1", "创新性", 30),
+                ("e2", "G-1", "成效性", 30),
+                ("e1", "G-2", "innovation", 45),
+                ("e1", "G-2", "impact", 45),
+            ]
+        ],
+    )
     return folder
 
 
@@ -122,8 +161,10 @@ def _setup(cli, files) -> None:
     assert rows[0] == ["username", "role", "initial_password"]
     assert rows[1][:2] == ["e1", "expert"] and len(rows[1][2]) == 12  # generated, shown once
     assert rows[2] == ["e2", "expert", ""]  # the file gave a password: nothing to show
-    assert cli("import-entries", "city-2021", str(files / "entries.csv"), "--assets",
-               str(files))[0] == 0
+    assert (
+        cli("import-entries", "city-2021", str(files / "entries.csv"), "--assets", str(files))[0]
+        == 0
+    )
 
 
 def test_a_campaign_from_files_to_standings(cli, files):
@@ -152,17 +193,24 @@ def _entry_count(cli) -> int:
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ("unknown_category", "category \"数字文化\" is not one of this campaign's"),
-        ("duplicate_code", "code \"G-1\" repeats row 2"),
-        ("missing_column", "column \"applicant\": required column is missing"),
+        ("unknown_category", 'category "数字文化" is not one of this campaign\'s'),
+        ("duplicate_code", 'code "G-1" repeats row 2'),
+        ("missing_column", 'column "applicant": required column is missing'),
         ("fake_png", "G-2.png is not a JPEG, PNG or WebP image"),
         ("zip_escape", "zip"),
     ],
 )
 def test_a_bad_entries_file_is_rejected_whole_with_the_reason(cli, files, change, reason):
     assert cli("campaign", "create", str(files / "campaign.toml"))[0] == 0
-    good = {"code": "G-1", "title": "一网通办", "applicant": "甲局", "category": "数字政府",
-            "domain": "政务服务", "images": "G-1.png", "status": "shortlisted"}
+    good = {
+        "code": "G-1",
+        "title": "一网通办",
+        "applicant": "甲局",
+        "category": "数字政府",
+        "domain": "政务服务",
+        "images": "G-1.png",
+        "status": "shortlisted",
+    }
     rows = [good, {**good, "code": "G-2", "images": "G-2.png"}]
     assets = files
     if change == "unknown_category":
@@ -198,8 +246,13 @@ def test_bad_input_exits_non_zero_with_one_line_and_changes_nothing(cli, files, 
 def test_the_console_script_runs(tmp_path):
     """The installed entry point answers; a missing campaign is a one-line refusal."""
     env = {"REVIEWDESK_DATA_DIR": str(tmp_path), "REVIEWDESK_LANGUAGE": "en", "PATH": ""}
-    result = subprocess.run([sys.executable, "-m", "scoring.cli", "standings", "nope"],
-                            capture_output=True, text=True, env=env, check=False,
-                            cwd=Path(__file__).parents[1])
+    result = subprocess.run(
+        [sys.executable, "-m", "scoring.cli", "standings", "nope"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=Path(__file__).parents[1],
+    )
     assert result.returncode == 1
     assert result.stderr.strip() == 'reviewdesk: No campaign "nope".'

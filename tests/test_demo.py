@@ -17,25 +17,41 @@ def test_demo_is_complete_and_a_second_run_changes_nothing(sqlite_database, stor
     with sqlite_database.read() as session:
         events = session.exec(select(func.count()).select_from(AuditEvent)).one()
         assert {u for u, _, _ in DEMO_USERS} == {
-            "organiser", "expert1", "expert2", "expert3", "expert4", "expert5",
-            "media1", "media2", "media3"}
+            "organiser",
+            "expert1",
+            "expert2",
+            "expert3",
+            "expert4",
+            "expert5",
+            "media1",
+            "media2",
+            "media3",
+        }
         assert find_account(session, "expert1").password_hash != DEMO_PASSWORD
         qd = get_campaign(session, "qd-2020")
-        shortlisted = session.exec(select(Entry).where(Entry.campaign_id == qd.id,
-                                                       Entry.status == "shortlisted")).all()
+        shortlisted = session.exec(
+            select(Entry).where(Entry.campaign_id == qd.id, Entry.status == "shortlisted")
+        ).all()
         assert len(shortlisted) == 36
         for entry in shortlisted:
-            roles = session.exec(select(EntryAsset.role, EntryAsset.mime)
-                                 .where(EntryAsset.entry_id == entry.id)).all()
-            assert sorted(roles) == [("image", "image/jpeg")] * 4 + [("material",
-                                                                       "application/pdf")]
-            assert store.path(session.exec(select(EntryAsset.sha256).where(
-                EntryAsset.entry_id == entry.id)).first()).exists()
+            roles = session.exec(
+                select(EntryAsset.role, EntryAsset.mime).where(EntryAsset.entry_id == entry.id)
+            ).all()
+            assert sorted(roles) == [("image", "image/jpeg")] * 4 + [
+                ("material", "application/pdf")
+            ]
+            assert store.path(
+                session.exec(
+                    select(EntryAsset.sha256).where(EntryAsset.entry_id == entry.id)
+                ).first()
+            ).exists()
         standings = standings_frame(session, Actor.command_line(), qd)
         assert standings["provisional"].any() and not standings["provisional"].all()
         assert standings["composite"].between(0, 100).all()
         person = get_campaign(session, "dg-person-2020")
-        assert {e.kind for e in session.exec(select(Entry).where(Entry.campaign_id == person.id))} == {"person"}
+        assert {
+            e.kind for e in session.exec(select(Entry).where(Entry.campaign_id == person.id))
+        } == {"person"}
     assert ensure_demo(sqlite_database, store) == []
     assert sqlite_database.write(lambda s: build_demo(s, store)) == []
     with sqlite_database.read() as session:

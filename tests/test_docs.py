@@ -8,8 +8,11 @@ README = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
 
 
 def test_every_setting_is_in_the_readme():
-    missing = [f"REVIEWDESK_{name.upper()}" for name in Settings.model_fields
-               if f"`REVIEWDESK_{name.upper()}`" not in README]
+    missing = [
+        f"REVIEWDESK_{name.upper()}"
+        for name in Settings.model_fields
+        if f"`REVIEWDESK_{name.upper()}`" not in README
+    ]
     assert missing == []
 
 

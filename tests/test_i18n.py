@@ -11,7 +11,9 @@ import pytest
 from scoring.i18n import catalogue, translate
 
 ROOT = Path(__file__).parents[1]
-KEY_CALL = re.compile(r"""\b(?:tr|translate|_say|t\(\)|ReviewDeskError|ValidationFailed|NotFound|StaleEdit|AssetError|PermissionDenied|report\.add|report\.warn)\(\s*["']([a-z_]+\.[a-z_0-9]+)["']""")
+KEY_CALL = re.compile(
+    r"""\b(?:tr|translate|_say|t\(\)|ReviewDeskError|ValidationFailed|NotFound|StaleEdit|AssetError|PermissionDenied|report\.add|report\.warn)\(\s*["']([a-z_]+\.[a-z_0-9]+)["']"""
+)
 
 
 def _placeholders(text: str) -> set[str]:
@@ -32,12 +34,14 @@ def test_every_key_used_in_the_code_exists():
     assert sorted(used - set(catalogue("zh"))) == []
 
 
-@pytest.mark.parametrize(("lang", "expected"), [("zh", "用户名或密码错误。"),
-                                                ("en", "Wrong username or password.")])
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("zh", "用户名或密码错误。"), ("en", "Wrong username or password.")]
+)
 def test_translate_picks_the_language(lang, expected):
     assert translate("login.failed", lang) == expected
 
 
 def test_placeholders_are_filled():
     assert translate("login.locked", "en", minutes=15).startswith(
-        "This account is locked for 15 minutes")
+        "This account is locked for 15 minutes"
+    )

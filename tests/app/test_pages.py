@@ -48,8 +48,12 @@ def _app(username: str, role: str, script: str = "app.py") -> AppTest:
 
 
 def _texts(at: AppTest) -> str:
-    parts = [e.value for e in at.title] + [e.value for e in at.markdown] + [
-        e.value for e in at.caption] + [e.value for e in at.error]
+    parts = (
+        [e.value for e in at.title]
+        + [e.value for e in at.markdown]
+        + [e.value for e in at.caption]
+        + [e.value for e in at.error]
+    )
     return "\n".join(str(p) for p in parts)
 
 
@@ -75,8 +79,9 @@ def test_expert_is_not_given_organiser_pages(app_data):
         at.switch_page("pages/standings.py")
 
 
-@pytest.mark.parametrize("page", ["pages/standings.py", "pages/users.py", "pages/audit.py",
-                                  "pages/overview.py"])
+@pytest.mark.parametrize(
+    "page", ["pages/standings.py", "pages/users.py", "pages/audit.py", "pages/overview.py"]
+)
 def test_organiser_pages_refuse_a_reviewer_who_reaches_them(app_data, page):
     at = _app("expert1", "expert", page)
     assert [e.value for e in at.error] == ["您的角色无权访问此页面。"]
@@ -99,6 +104,9 @@ def test_a_deactivated_user_is_signed_out_on_the_next_run(app_data):
     at = _app("expert1", "expert")
     context.database().write(lambda s: set_active(s, ORGANISER, "expert1", False))
     at.run()
-    assert at.error and {e.value for e in at.error} <= {"该账号已停用，请联系组织者。", "请先登录。"}
+    assert at.error and {e.value for e in at.error} <= {
+        "该账号已停用，请联系组织者。",
+        "请先登录。",
+    }
     assert [t.value for t in at.title] == []
     assert len(at.dataframe) == 0  # none of the entries is shown any more

@@ -56,8 +56,10 @@ def test_concurrent_failures_all_count(database):
     import threading
 
     database.write(lambda s: make_account(s, "expert1", "expert"))
-    threads = [threading.Thread(target=lambda: database.write(
-        lambda s: record_failed_login(s, "expert1"))) for _ in range(MAX_FAILED_LOGINS)]
+    threads = [
+        threading.Thread(target=lambda: database.write(lambda s: record_failed_login(s, "expert1")))
+        for _ in range(MAX_FAILED_LOGINS)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -22,16 +22,29 @@ def scene(database):
         organiser = make_account(session, "boss", "organiser")
         assigned(session, mine, expert)
         assigned(session, mine, media)
-        return {"mine": mine.id, "other": other.id, "expert": actor_of(expert),
-                "media": actor_of(media), "organiser": actor_of(organiser)}
+        return {
+            "mine": mine.id,
+            "other": other.id,
+            "expert": actor_of(expert),
+            "media": actor_of(media),
+            "organiser": actor_of(organiser),
+        }
 
     return database.write(setup)
 
 
 def _save(database, actor, entry_id, points, submit=False, version=None):
-    return database.write(lambda s: save_own_sheet(
-        s, actor, entry_id=entry_id, points=points, comment="ok", submit=submit,
-        expected_version=version))
+    return database.write(
+        lambda s: save_own_sheet(
+            s,
+            actor,
+            entry_id=entry_id,
+            points=points,
+            comment="ok",
+            submit=submit,
+            expected_version=version,
+        )
+    )
 
 
 def _audit_count(database):
@@ -42,8 +55,9 @@ def _audit_count(database):
 def test_a_reviewer_saves_a_draft_then_submits(database, scene):
     sheet = _save(database, scene["expert"], scene["mine"], {"innovation": 50})
     assert (sheet.status, sheet.version) == ("draft", 1)
-    sheet = _save(database, scene["expert"], scene["mine"], {"impact": 30.5}, submit=True,
-                  version=1)
+    sheet = _save(
+        database, scene["expert"], scene["mine"], {"impact": 30.5}, submit=True, version=1
+    )
     assert (sheet.status, sheet.version) == ("submitted", 2)
     with database.read() as session:
         assert sheet_points(session, sheet) == {"innovation": 50.0, "impact": 30.5}
@@ -51,8 +65,12 @@ def test_a_reviewer_saves_a_draft_then_submits(database, scene):
 
 @pytest.mark.parametrize(
     ("points", "key"),
-    [({"innovation": 61}, "sheet.out_of_range"), ({"innovation": -1}, "sheet.out_of_range"),
-     ({"impact": 10.25}, "sheet.not_a_step"), ({"story": 10}, "sheet.unknown_criterion")],
+    [
+        ({"innovation": 61}, "sheet.out_of_range"),
+        ({"innovation": -1}, "sheet.out_of_range"),
+        ({"impact": 10.25}, "sheet.not_a_step"),
+        ({"story": 10}, "sheet.unknown_criterion"),
+    ],
 )
 def test_invalid_values_are_refused_and_nothing_is_written(database, scene, points, key):
     before = _audit_count(database)
@@ -78,8 +96,13 @@ def test_unassigned_entry_and_organiser_are_refused(database, scene):
 
 
 def test_a_declared_conflict_stops_scoring(database, scene):
-    database.write(lambda s: s.add(ConflictDeclaration(
-        entry_id=scene["mine"], reviewer_id=scene["expert"].account_id, reason="同单位")))
+    database.write(
+        lambda s: s.add(
+            ConflictDeclaration(
+                entry_id=scene["mine"], reviewer_id=scene["expert"].account_id, reason="同单位"
+            )
+        )
+    )
     with pytest.raises(PermissionDenied):
         _save(database, scene["expert"], scene["mine"], {"innovation": 40})
 
@@ -109,15 +132,20 @@ def test_a_stale_tab_is_told_and_the_later_save_stays(database, scene):
 def test_media_reviewers_score_on_the_media_rubric(database, scene):
     with pytest.raises(ValidationFailed):
         _save(database, scene["media"], scene["mine"], {"innovation": 10})
-    assert _save(database, scene["media"], scene["mine"], {"story": 75}, submit=True).panel == "media"
+    assert (
+        _save(database, scene["media"], scene["mine"], {"story": 75}, submit=True).panel == "media"
+    )
 
 
 def test_every_change_is_audited_with_old_and_new_value(database, scene):
     _save(database, scene["expert"], scene["mine"], {"innovation": 10})
     _save(database, scene["expert"], scene["mine"], {"innovation": 12})
     with database.read() as session:
-        event = session.exec(select(AuditEvent).where(AuditEvent.action == "sheet.save")
-                             .order_by(AuditEvent.id.desc())).first()
+        event = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.action == "sheet.save")
+            .order_by(AuditEvent.id.desc())
+        ).first()
     assert event.actor == "expert1"
     assert event.old_value["points"] == {"innovation": 10.0}
     assert event.new_value["points"] == {"innovation": 12.0}

@@ -69,7 +69,7 @@ def _hammer(target) -> list[BaseException]:
         try:
             for _ in range(ROUNDS):
                 target()
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(THREADS)]
@@ -115,8 +115,13 @@ def test_concurrent_saves_of_one_sheet_all_land_in_order(database):
         with lock:
             value = next(counter) % 61
         reviewer = session.get(Account, reviewer_id)
-        write_sheet(session, Actor("expert1", "expert", reviewer_id), reviewer=reviewer,
-                    entry=session.get(Entry, entry_id), points={"innovation": float(value)})
+        write_sheet(
+            session,
+            Actor("expert1", "expert", reviewer_id),
+            reviewer=reviewer,
+            entry=session.get(Entry, entry_id),
+            points={"innovation": float(value)},
+        )
 
     assert _hammer(lambda: database.write(save)) == []
     with database.read() as session:
