@@ -56,7 +56,7 @@ st.dataframe(
                 tr("method.aggregate"): tr(f"method.aggregate_{c.aggregate}", trim=c.trim)
                 if c.kind == "panel"
                 else "—",
-                tr("method.min_reviews"): c.min_reviews if c.kind == "panel" else None,
+                tr("method.min_reviews"): str(c.min_reviews) if c.kind == "panel" else "—",
                 tr("method.locked"): tr("common.yes") if c.locked else tr("common.no"),
             }
             for c in comps

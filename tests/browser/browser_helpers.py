@@ -1,0 +1,142 @@
+"""Helpers for the browser tests: waiting for Streamlit runs, logging in, reading the page.
+
+Waiting follows Streamlit's own e2e tests: the app is connected, the script is not running
+and no skeleton is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+DEMO_PASSWORD = "review2020"
+RUN_TIMEOUT_MS = 30_000
+
+# Visible strings of the login form, per interface language (scoring/locales/*/core.toml).
+LOGIN_LABELS = {
+    "zh": {"username": "用户名", "password": "密码", "submit": "登录", "title": "登录评审台"},
+    "en": {
+        "username": "Username",
+        "password": "Password",
+        "submit": "Sign in",
+        "title": "Sign in to ReviewDesk",
+    },
+}
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save what the page shows now as test-artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def wait_for_app(page: Page, timeout: int = RUN_TIMEOUT_MS) -> None:
+    """Wait for a finished script run, the way Streamlit's own e2e tests do."""
+    page.wait_for_timeout(200)  # let a click reach the server and the run start
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED']",
+        state="attached",
+        timeout=timeout,
+    )
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']",
+        state="attached",
+        timeout=timeout,
+    )
+    expect(page.locator("[data-testid='stSkeleton']:visible")).to_have_count(0, timeout=timeout)
+
+
+def open_app(page: Page, base_url: str, path: str = "") -> None:
+    """Load a URL and wait for the first script run to have drawn something.
+
+    Right after ``goto`` the app reports ``notRunning`` before its first run starts, so
+    wait for an element of the main area first.
+    """
+    page.goto(f"{base_url}/{path.lstrip('/')}")
+    page.locator("[data-testid='stMain'] [data-testid='stElementContainer']").first.wait_for(
+        state="attached"
+    )
+    wait_for_app(page)
+
+
+def login_form(page: Page, lang: str = "zh") -> Locator:
+    """The login form (the st.form holding the username field)."""
+    labels = LOGIN_LABELS[lang]
+    return page.get_by_test_id("stForm").filter(has=page.get_by_label(labels["username"]))
+
+
+def submit_login(page: Page, username: str, password: str, lang: str = "zh") -> None:
+    """Fill and send the login form; waits for the run but not for a successful login."""
+    labels = LOGIN_LABELS[lang]
+    form = login_form(page, lang)
+    form.get_by_label(labels["username"], exact=True).fill(username)
+    form.get_by_label(labels["password"], exact=True).fill(password)
+    form.get_by_role("button", name=labels["submit"], exact=True).click()
+    wait_for_app(page)
+
+
+def login(page: Page, username: str, password: str = DEMO_PASSWORD, lang: str = "zh") -> None:
+    """Log in and wait for the rerun the cookie component triggers: the form must be gone."""
+    submit_login(page, username, password, lang)
+    expect(login_form(page, lang)).to_have_count(0)
+    wait_for_app(page)
+
+
+def nav_labels(page: Page) -> Locator:
+    """The page titles of the sidebar navigation (without the icon ligatures), for expect()."""
+    return page.get_by_test_id("stSidebarNav").locator(
+        "[data-testid='stSidebarNavLink'] span[label]"
+    )
+
+
+def nav_titles(page: Page) -> list[str]:
+    """The page titles in the sidebar navigation, in order."""
+    return [label.strip() for label in nav_labels(page).all_text_contents()]
+
+
+def main_area(page: Page) -> Locator:
+    return page.get_by_test_id("stMain")
+
+
+def sidebar(page: Page) -> Locator:
+    return page.get_by_test_id("stSidebar")
+
+
+def titles(page: Page) -> Locator:
+    """The st.title headings of the main area."""
+    return main_area(page).locator("h1")
+
+
+def alerts(page: Page) -> Locator:
+    """The st.error / st.info / ... boxes of the main area."""
+    return main_area(page).get_by_test_id("stAlert")
+
+
+def column_headers(dataframe: Locator) -> Locator:
+    """Column headers of an st.dataframe, read from its accessible grid (not the canvas)."""
+    return dataframe.locator("[role='columnheader']")
+
+
+def header_texts(dataframe: Locator) -> list[str]:
+    """The column headers as a list, once the grid has drawn them."""
+    column_headers(dataframe).first.wait_for(state="attached")
+    return [h.strip() for h in column_headers(dataframe).all_text_contents()]
+
+
+def table_cells(dataframe: Locator) -> list[str]:
+    """The cells of the rows an st.dataframe has rendered (the visible ones)."""
+    dataframe.locator("[role='gridcell']").first.wait_for(state="attached")
+    return [c.strip() for c in dataframe.locator("[role='gridcell']").all_text_contents()]
+
+
+def choose(page: Page, combobox: Locator, option: str) -> None:
+    """Pick ``option`` in an st.selectbox / st.multiselect and wait for the rerun."""
+    combobox.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)

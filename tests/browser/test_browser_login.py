@@ -1,0 +1,155 @@
+"""Logging in: each role sees its own pages, in Chinese or English; logging out sticks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from browser_helpers import (
+    LOGIN_LABELS,
+    alerts,
+    choose,
+    column_headers,
+    login,
+    login_form,
+    main_area,
+    nav_labels,
+    open_app,
+    screenshot,
+    sidebar,
+    table_cells,
+    titles,
+    wait_for_app,
+)
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+ORGANISER_PAGES = ["活动概览", "实时排名", "用户管理", "审计日志", "我的账号"]
+REVIEWER_PAGES = ["我的评审", "我的账号"]
+DEMO_CAMPAIGNS = {"2020青岛信息化典型案例评选", "2020数字政府创新人物评选"}
+
+
+def test_organiser_sees_the_organiser_pages_and_the_chosen_campaign(page, demo_server):
+    open_app(page, demo_server.base_url)
+    form = login_form(page)
+    expect(form.locator("h3")).to_have_text("登录评审台")
+    screenshot(page, "login-zh")
+
+    login(page, "organiser")
+
+    expect(nav_labels(page)).to_have_text(ORGANISER_PAGES)
+    expect(sidebar(page).get_by_text("主办方管理员", exact=True)).to_be_visible()
+    expect(sidebar(page).get_by_text("组织者", exact=True)).to_be_visible()
+    picker = sidebar(page).get_by_role("combobox", name="评选活动")
+    selected = picker.input_value()
+    assert selected in DEMO_CAMPAIGNS
+    expect(titles(page)).to_have_text([selected])
+    expect(main_area(page).get_by_text("作品总数", exact=True)).to_be_visible()
+    screenshot(page, "organiser-overview")
+
+    other = (DEMO_CAMPAIGNS - {selected}).pop()
+    choose(page, picker, other)
+    expect(picker).to_have_value(other)
+    expect(titles(page)).to_have_text([other])
+    screenshot(page, "organiser-overview-other-campaign")
+
+
+def test_expert_sees_only_the_reviewer_pages_and_the_assigned_entries(page, demo_server):
+    open_app(page, demo_server.base_url)
+    login(page, "expert1")
+
+    expect(nav_labels(page)).to_have_text(REVIEWER_PAGES)
+    expect(page.get_by_text("实时排名")).to_have_count(0)
+    expect(page.get_by_text("用户管理")).to_have_count(0)
+    expect(sidebar(page).get_by_text("评审专家", exact=True)).to_be_visible()
+    expect(titles(page)).to_have_text(["我的评审"])
+    assigned = main_area(page).get_by_test_id("stMetric").filter(has_text="分配给我")
+    expect(assigned.get_by_test_id("stMetricValue")).to_have_text(re.compile(r"^[1-9]\d*$"))
+
+    # expert1 has submitted every sheet of the demo; the default filter hides submitted
+    # entries, so add "submitted" to see the list.
+    state_filter = main_area(page).get_by_role("combobox", name="状态")
+    choose(page, state_filter, "已提交")
+    page.keyboard.press("Escape")
+    table = main_area(page).get_by_test_id("stDataFrame")
+    expect(table).to_have_count(1)
+    expect(column_headers(table)).to_have_text(["编号", "名称", "类别", "领域", "我的状态"])
+    cells = table_cells(table)
+    codes = [c for c in cells if re.fullmatch(r"(QD2020|DGP2020)-\d+", c)]
+    assert codes, f"no entry code in the list: {cells[:20]}"
+    assert "已提交" in cells
+    screenshot(page, "expert-my-entries")
+
+
+def test_media_reviewer_sees_the_media_role_label(page, demo_server):
+    open_app(page, demo_server.base_url)
+    login(page, "media1")
+
+    expect(nav_labels(page)).to_have_text(REVIEWER_PAGES)
+    expect(sidebar(page).get_by_text("媒体评测员1", exact=True)).to_be_visible()
+    expect(sidebar(page).get_by_text("媒体评测", exact=True)).to_be_visible()
+    expect(titles(page)).to_have_text(["我的评审"])
+    expect(main_area(page).get_by_text(re.compile(r" · 媒体评测$"))).to_be_visible()
+    screenshot(page, "media-my-entries")
+
+
+def test_english_interface_from_the_login_page_on(page, demo_server):
+    open_app(page, demo_server.base_url)
+    sidebar(page).get_by_text("English", exact=True).click()
+    wait_for_app(page)
+
+    form = login_form(page, "en")
+    expect(form.locator("h3")).to_have_text(LOGIN_LABELS["en"]["title"])
+    expect(page.get_by_text("登录评审台")).to_have_count(0)
+    assert "lang=en" in page.url
+    screenshot(page, "login-en")
+
+    login(page, "organiser", lang="en")
+    expect(nav_labels(page)).to_have_text(
+        ["Overview", "Live standings", "Users", "Audit log", "My account"]
+    )
+    expect(sidebar(page).get_by_text("Organiser", exact=True)).to_be_visible()
+    expect(sidebar(page).get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    expect(main_area(page).get_by_text("Entries", exact=True)).to_be_visible()
+    screenshot(page, "organiser-overview-en")
+
+
+def test_logout_shows_the_login_form_and_a_reload_stays_logged_out(page, demo_server):
+    open_app(page, demo_server.base_url)
+    login(page, "organiser")
+    expect(nav_labels(page)).to_have_text(ORGANISER_PAGES)
+    assert "reviewdesk_session" in {c["name"] for c in page.context.cookies()}
+
+    sidebar(page).get_by_role("button", name="退出登录", exact=True).click()
+    wait_for_app(page)
+    expect(login_form(page)).to_be_visible()
+    expect(titles(page)).to_have_count(0)
+    expect(sidebar(page).get_by_role("button", name="退出登录")).to_have_count(0)
+    expect(alerts(page)).to_have_count(0)
+    screenshot(page, "after-logout")
+
+    page.reload()
+    wait_for_app(page)
+    page.wait_for_timeout(1000)  # a cookie login would rerun the script once more
+    wait_for_app(page)
+    expect(login_form(page)).to_be_visible()
+    expect(nav_labels(page)).to_have_count(0)
+    expect(titles(page)).to_have_count(0)
+    assert "reviewdesk_session" not in {c["name"] for c in page.context.cookies()}
+    screenshot(page, "after-logout-reload")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="app.py stops before st.navigation when logged out, so the browser keeps the "
+    "previous user's page links in the sidebar until the next full page load",
+)
+def test_logout_removes_the_previous_users_page_links(page, demo_server):
+    open_app(page, demo_server.base_url)
+    login(page, "organiser")
+    sidebar(page).get_by_role("button", name="退出登录", exact=True).click()
+    wait_for_app(page)
+    expect(login_form(page)).to_be_visible()
+    expect(nav_labels(page)).to_have_count(0, timeout=3000)
