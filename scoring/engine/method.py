@@ -26,24 +26,20 @@ ACTION_CHOICES: tuple[str, ...] = ("grant", "revoke")
 #: Label of the single ranking/vote group when the campaign groups by "all".
 ALL_GROUP = "all"
 
-#: Columns of the standings frame that a component key must not shadow.
-RESERVED_COLUMNS: frozenset[str] = frozenset(
-    {
-        "code",
-        "title",
-        "category",
-        "domain",
-        "group",
-        "composite",
-        "rank",
-        "tie",
-        "provisional",
-        "award",
-        "tie_at_cutline",
-        "quota",
-        "override",
-    }
+#: The standings frame's columns before and after the per-component columns.
+LEADING_COLUMNS: tuple[str, ...] = ("code", "title", "category", "domain", "group")
+TRAILING_COLUMNS: tuple[str, ...] = (
+    "composite",
+    "rank",
+    "tie",
+    "provisional",
+    "award",
+    "tie_at_cutline",
+    "quota",
+    "override",
 )
+#: Columns of the standings frame that a component key must not shadow.
+RESERVED_COLUMNS: frozenset[str] = frozenset(LEADING_COLUMNS + TRAILING_COLUMNS)
 
 WEIGHT_TOLERANCE = 1e-9
 

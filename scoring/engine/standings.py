@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .components import component_table
-from .method import Method
+from .method import LEADING_COLUMNS, TRAILING_COLUMNS, Method
 from .ranking import assign_awards, composite_scores, rank_entries
 
 
@@ -57,22 +57,12 @@ def rank_components(
 
 def standings_columns(method: Method) -> list[str]:
     """Column order of the standings frame."""
-    columns = ["code", "title", "category", "domain", "group"]
+    columns = list(LEADING_COLUMNS)
     for component in method.components:
         columns.append(component.key)
         if component.kind == "panel":
             columns += [f"n_{component.key}", f"need_{component.key}"]
-    return [
-        *columns,
-        "composite",
-        "rank",
-        "tie",
-        "provisional",
-        "award",
-        "tie_at_cutline",
-        "quota",
-        "override",
-    ]
+    return [*columns, *TRAILING_COLUMNS]
 
 
 def compute_standings(
