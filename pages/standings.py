@@ -1,13 +1,11 @@
 """Live standings for organisers: refreshes by itself and recomputes only when data changed."""
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from pages._shared import current_actor, pick_campaign, require_page, t
 from scoring import context
 from scoring.permissions import can_see_standings
-from scoring.services.campaigns import components
+from scoring.services.campaigns import components, get_campaign
 from scoring.services.standings import last_change, standings_frame
 from scoring.settings import get_settings
 
@@ -29,20 +27,15 @@ only_provisional = st.toggle(tr("standings.only_provisional"), key="only_provisi
 def _standings(slug: str, version: int):
     """Recomputed only when the campaign's newest audit event moves."""
     with context.database().read() as session:
-        from scoring.services.campaigns import get_campaign
-
         return standings_frame(session, actor, get_campaign(session, slug))
 
 
 @st.fragment(run_every=f"{get_settings().refresh_seconds}s")
 def live_table() -> None:
     with context.database().read() as session:
-        version = last_change(session, campaign)
+        version, changed_at = last_change(session, campaign)
     frame = _standings(campaign.slug, version)
-    if st.session_state.get("standings_version") != version:
-        st.session_state["standings_version"] = version
-        st.session_state["standings_changed_at"] = datetime.now(UTC)
-    changed = st.session_state["standings_changed_at"].astimezone().strftime("%H:%M:%S")
+    changed = changed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if changed_at else "—"
     st.caption(tr("standings.last_change", time=changed, seconds=get_settings().refresh_seconds))
     shown = frame[frame["provisional"]] if only_provisional else frame
     columns = {

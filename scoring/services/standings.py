@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from scoring.engine import compute_standings, standings_records
 from scoring.permissions import Actor, can_see_standings, require
@@ -86,12 +88,16 @@ def standings_json_records(session: Session, actor: Actor, campaign: Campaign) -
     return standings_records(frame, method_for(session, campaign))
 
 
-def last_change(session: Session, campaign: Campaign) -> int:
-    """The newest audit event of the campaign: every change the standings depend on writes one.
+def last_change(session: Session, campaign: Campaign) -> tuple[int, datetime | None]:
+    """Id and time of the campaign's newest audit event; every change the standings use writes one.
 
-    The live page recomputes only when this number moves, so an idle refresh costs one query.
+    The live page recomputes only when the id moves, so an idle refresh costs one query, and
+    the time it shows is when the data really changed.
     """
     newest = session.exec(
-        select(func.max(AuditEvent.id)).where(AuditEvent.campaign_id == campaign.id)
-    ).one()
-    return newest or 0
+        select(AuditEvent.id, AuditEvent.at)
+        .where(AuditEvent.campaign_id == campaign.id)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).first()
+    return (newest[0], newest[1]) if newest else (0, None)
