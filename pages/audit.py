@@ -59,7 +59,7 @@ frame = pd.DataFrame(
     columns=[tr(f"audit.{c}") for c in ("at", "who", "action", "target", "old", "new")],
 )
 st.caption(tr("audit.count", count=len(frame)))
-st.dataframe(frame, hide_index=True, use_container_width=True)
+st.dataframe(frame, hide_index=True, width="stretch")
 st.download_button(
     tr("audit.download"),
     frame.to_csv(index=False).encode("utf-8-sig"),

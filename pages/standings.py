@@ -1,13 +1,21 @@
 """Live standings for organisers: refreshes by itself and recomputes only when data changed."""
 
+import pandas as pd
 import streamlit as st
 
 from pages._shared import current_actor, pick_campaign, require_page, t
-from scoring import context
+from scoring import charts, context
 from scoring.permissions import can_see_standings
-from scoring.services.campaigns import components, get_campaign
-from scoring.services.standings import last_change, standings_frame
+from scoring.services.campaigns import get_campaign
+from scoring.services.standings import LiveStandings, last_change, live_standings
 from scoring.settings import get_settings
+from scoring.tables import (
+    VIEW_CHOICES,
+    component_label,
+    section_key,
+    section_order,
+    standings_table,
+)
 
 actor = current_actor()
 require_page(can_see_standings(actor))
@@ -18,48 +26,212 @@ if campaign is None:
 
 st.title(tr("standings.title"))
 st.caption(campaign.name)
-with context.database().read() as session:
-    keys = [c.key for c in components(session, campaign.id)]
-only_provisional = st.toggle(tr("standings.only_provisional"), key="only_provisional")
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _standings(slug: str, version: int):
-    """Recomputed only when the campaign's newest audit event moves."""
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _live(slug: str, version: int) -> LiveStandings:
+    """Recomputed only when the campaign's newest audit event moves; shared read-only."""
     with context.database().read() as session:
-        return standings_frame(session, actor, get_campaign(session, slug))
+        return live_standings(session, actor, get_campaign(session, slug))
 
 
-@st.fragment(run_every=f"{get_settings().refresh_seconds}s")
-def live_table() -> None:
+def _current() -> tuple[LiveStandings, str]:
     with context.database().read() as session:
         version, changed_at = last_change(session, campaign)
-    frame = _standings(campaign.slug, version)
     changed = changed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if changed_at else "—"
-    st.caption(tr("standings.last_change", time=changed, seconds=get_settings().refresh_seconds))
-    shown = frame[frame["provisional"]] if only_provisional else frame
-    columns = {
-        "group": tr("standings.group"),
-        "rank": tr("standings.rank"),
-        "code": tr("entry.code"),
-        "title": tr("entry.title"),
-        **{k: tr(f"panel.{k}") for k in keys},
-        "composite": tr("standings.composite"),
-        "award": tr("standings.award"),
-        "tie": tr("standings.tie"),
-        "provisional": tr("standings.provisional"),
-    }
-    for group, rows in shown.groupby("group", sort=False):
-        st.subheader(str(group))
-        st.dataframe(
-            rows[list(columns)].rename(columns=columns),
-            hide_index=True,
-            use_container_width=True,
-            column_config={
-                tr(f"panel.{k}"): st.column_config.NumberColumn(format="%.2f") for k in keys
-            }
-            | {tr("standings.composite"): st.column_config.NumberColumn(format="%.4f")},
+    return _live(campaign.slug, version), changed
+
+
+live, _ = _current()
+groups = live.group_order
+filters = st.columns([2, 2, 2, 2])
+view = filters[0].selectbox(
+    tr("standings.view"),
+    VIEW_CHOICES,
+    format_func=lambda v: tr(f"standings.view_{v}"),
+    key="standings_view",
+)
+focus = filters[1].selectbox(
+    tr("standings.focus"),
+    ["", *groups],
+    format_func=lambda g: g or tr("standings.all_groups"),
+    key="standings_focus",
+)
+search = filters[2].text_input(tr("standings.search"), key="standings_search").strip()
+with filters[3]:
+    only_flagged = st.toggle(
+        tr("standings.only_flagged"),
+        help=tr("standings.only_flagged_help"),
+        key="standings_flagged",
+    )
+st.caption(tr("standings.rank_group_note", how=tr(f"group.{live.method.rank_group}")))
+
+
+def _filtered(frame: pd.DataFrame) -> pd.DataFrame:
+    shown = frame
+    if focus:
+        shown = shown[shown["group"] == focus]
+    if search:
+        needle = search.casefold()
+        hit = shown["code"].str.casefold().str.contains(needle, regex=False) | shown[
+            "title"
+        ].str.casefold().str.contains(needle, regex=False)
+        shown = shown[hit]
+    if only_flagged:
+        shown = shown[shown["tie_at_cutline"] | shown["provisional"]]
+    return shown
+
+
+def _headline(live: LiveStandings) -> None:
+    standings = live.analysis.standings
+    cells = st.columns(3 + len(live.coverage))
+    cells[0].metric(tr("standings.entries"), len(standings))
+    cells[1].metric(tr("standings.provisional_count"), int(standings["provisional"].sum()))
+    cells[2].metric(
+        tr("standings.cutline_ties"),
+        int(standings["tie_at_cutline"].sum()),
+        help=tr("standings.marker_cutline_tie"),
+    )
+    for cell, row in zip(cells[3:], live.coverage.to_dict("records"), strict=True):
+        name = component_label(row["panel"], tr)
+        cell.metric(
+            tr("standings.panel_coverage", panel=name, reviews=row["reviews"]),
+            f"{row['complete']}/{row['entries']}",
+            help=tr("standings.panel_coverage_help", **row),
         )
 
 
-live_table()
+def _table(live: LiveStandings, shown: pd.DataFrame) -> None:
+    if shown.empty:
+        st.info(tr("standings.no_rows"))
+        return
+    sections = section_key(shown, view)
+    order = section_order(view, groups, live.category_order, live.domain_order)
+    group_at = {g: i for i, g in enumerate(groups)}
+    for section in [s for s in order if (sections == s).any()]:
+        rows = shown[sections == section]
+        rows = rows.assign(_at=rows["group"].map(group_at)).sort_values(
+            ["_at", "rank", "code"], kind="stable"
+        )
+        st.subheader(str(section))
+        st.dataframe(
+            standings_table(rows, live.method, tr, with_group=view != "rank_group"),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _charts_for_group(live: LiveStandings) -> tuple[str, pd.DataFrame]:
+    group = focus or (groups[0] if groups else "")
+    standings = live.analysis.standings
+    return group, standings[standings["group"] == group]
+
+
+def _charts(live: LiveStandings) -> None:
+    analysis = live.analysis
+    labels = {c.key: component_label(c.key, tr) for c in live.method.components}
+    group, rows = _charts_for_group(live)
+    composite, parts, spread, reviewers, stability = st.tabs(
+        [
+            tr("standings.tab_composite"),
+            tr("standings.tab_contributions"),
+            tr("standings.tab_distributions"),
+            tr("standings.tab_reviewers"),
+            tr("standings.tab_stability"),
+        ]
+    )
+    cut = live.cuts.set_index("group")["cut"].get(group, float("nan"))
+    with composite:
+        st.plotly_chart(
+            charts.composite_overview(analysis.standings, live.cuts, groups, tr),
+            width="stretch",
+        )
+        st.caption(tr("standings.chart_group", group=group))
+        st.plotly_chart(charts.group_composite(rows, cut, tr), width="stretch")
+    with parts:
+        st.caption(tr("standings.chart_group", group=group))
+        group_parts = analysis.contributions[analysis.contributions["group"] == group]
+        st.plotly_chart(charts.contribution_bars(rows, group_parts, labels, tr), width="stretch")
+    with spread:
+        if analysis.totals.empty:
+            st.info(tr("standings.no_scores"))
+        else:
+            st.plotly_chart(
+                charts.score_distributions(analysis.totals, labels, tr), width="stretch"
+            )
+    with reviewers:
+        _diagnostics(live, labels)
+    with stability:
+        st.caption(tr("standings.stability_note"))
+        st.caption(tr("standings.chart_group", group=group))
+        st.plotly_chart(charts.rank_ranges(rows, analysis.stability, tr), width="stretch")
+
+
+def _diagnostics(live: LiveStandings, labels: dict[str, str]) -> None:
+    diagnostics = live.analysis.diagnostics
+    if diagnostics.reviewers.empty:
+        st.info(tr("standings.no_scores"))
+        return
+    cells = st.columns(max(len(diagnostics.agreement), 1))
+    for cell, row in zip(cells, diagnostics.agreement.to_dict("records"), strict=False):
+        w = row["w"]
+        cell.metric(
+            tr("standings.kendall", panel=labels.get(row["panel"], row["panel"])),
+            "—" if pd.isna(w) else f"{w:.3f}",
+            help=tr("standings.kendall_help", reviewers=row["reviewers"], entries=row["entries"]),
+        )
+    st.plotly_chart(charts.reviewer_map(diagnostics.reviewers, labels, tr), width="stretch")
+    st.markdown(f"**{tr('standings.reviewer_table')}**")
+    summary = diagnostics.reviewers.assign(panel=diagnostics.reviewers["panel"].map(labels))
+    st.dataframe(
+        summary.rename(
+            columns={
+                "panel": tr("standings.group"),
+                "reviewer": tr("standings.outlier_reviewer"),
+                "n": tr("standings.reviewer_n"),
+                "mean": tr("standings.reviewer_mean"),
+                "sd": tr("standings.reviewer_sd"),
+                "mean_deviation": tr("standings.reviewer_deviation"),
+            }
+        ).style.format(precision=2),
+        hide_index=True,
+        width="stretch",
+    )
+    st.markdown(f"**{tr('standings.outliers')}**")
+    outliers = diagnostics.outliers[diagnostics.outliers["outlier"]]
+    if outliers.empty:
+        st.caption(tr("standings.no_outliers"))
+        return
+    st.dataframe(
+        outliers.assign(panel=outliers["panel"].map(labels))[
+            ["panel", "reviewer", "code", "counted", "entry_mean"]
+        ]
+        .rename(
+            columns={
+                "panel": tr("standings.group"),
+                "reviewer": tr("standings.outlier_reviewer"),
+                "code": tr("entry.code"),
+                "counted": tr("standings.outlier_total"),
+                "entry_mean": tr("standings.outlier_entry_mean"),
+            }
+        )
+        .style.format(precision=2),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+@st.fragment(run_every=f"{get_settings().refresh_seconds}s")
+def live_panel() -> None:
+    """Re-run alone every few seconds; the filters above keep their values."""
+    live, changed = _current()
+    st.caption(tr("standings.last_change", time=changed, seconds=get_settings().refresh_seconds))
+    _headline(live)
+    table, pictures = st.tabs([tr("standings.tab_table"), tr("standings.tab_charts")])
+    with table:
+        _table(live, _filtered(live.analysis.standings))
+    with pictures:
+        _charts(live)
+
+
+live_panel()

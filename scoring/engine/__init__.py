@@ -5,9 +5,18 @@ No database, no I/O, no UI: frames in, frames out (see docs/architecture.md,
 """
 
 from .aggregate import aggregate_totals
+from .analysis import (
+    Analysis,
+    analyse,
+    contributions,
+    coverage_summary,
+    cut_lines,
+    ordered_groups,
+)
 from .components import component_table, counted_totals
 from .diagnostics import (
     Diagnostics,
+    diagnose,
     kendall_w,
     kendall_w_by_panel,
     outlier_flags,
@@ -24,20 +33,27 @@ from .votes import votes_scores
 
 __all__ = [
     "ALL_GROUP",
+    "Analysis",
     "Component",
     "Diagnostics",
     "Method",
     "Override",
     "aggregate_totals",
+    "analyse",
     "assign_awards",
     "component_table",
     "composite_scores",
     "compute_standings",
+    "contributions",
     "counted_totals",
+    "coverage_summary",
+    "cut_lines",
+    "diagnose",
     "group_label",
     "kendall_w",
     "kendall_w_by_panel",
     "normalise_totals",
+    "ordered_groups",
     "outlier_flags",
     "rank_components",
     "rank_entries",

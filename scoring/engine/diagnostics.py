@@ -127,15 +127,20 @@ class Diagnostics(NamedTuple):
     outliers: pd.DataFrame
 
 
-def reviewer_diagnostics(
-    entries: pd.DataFrame, scores: pd.DataFrame, criteria: pd.DataFrame, method: Method
-) -> Diagnostics:
-    """All reviewer diagnostics of a campaign, from the same inputs as the standings."""
-    totals = counted_totals(entries, scores, criteria, method)
-    table = component_table(entries, scores, criteria, method, totals=totals)
+def diagnose(totals: pd.DataFrame, table: pd.DataFrame, method: Method) -> Diagnostics:
+    """The three views from counted totals and the component table built from them."""
     panels = [c.key for c in method.panels]
     return Diagnostics(
         reviewers=reviewer_summary(totals, table, panels),
         agreement=kendall_w_by_panel(totals, panels),
         outliers=outlier_flags(totals),
     )
+
+
+def reviewer_diagnostics(
+    entries: pd.DataFrame, scores: pd.DataFrame, criteria: pd.DataFrame, method: Method
+) -> Diagnostics:
+    """All reviewer diagnostics of a campaign, from the same inputs as the standings."""
+    totals = counted_totals(entries, scores, criteria, method)
+    table = component_table(entries, scores, criteria, method, totals=totals)
+    return diagnose(totals, table, method)

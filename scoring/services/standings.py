@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import pandas as pd
 from sqlmodel import Session, col, func, select
 
-from scoring.engine import compute_standings, standings_records
+from scoring.engine import (
+    Analysis,
+    Method,
+    analyse,
+    compute_standings,
+    coverage_summary,
+    cut_lines,
+    ordered_groups,
+    standings_records,
+)
 from scoring.permissions import Actor, can_see_standings, require
-from scoring.services.campaigns import method_for
+from scoring.services.campaigns import categories, domains, method_for
 from scoring.storage.models import (
     Account,
     AuditEvent,
@@ -80,6 +90,40 @@ def standings_frame(session: Session, actor: Actor, campaign: Campaign) -> pd.Da
     require(can_see_standings(actor), "standings.read")
     entries, scores, criteria = load_frames(session, campaign)
     return compute_standings(entries, scores, criteria, method_for(session, campaign))
+
+
+class LiveStandings(NamedTuple):
+    """What the organiser's standings page shows, from one read of the campaign."""
+
+    analysis: Analysis
+    method: Method
+    coverage: pd.DataFrame
+    cuts: pd.DataFrame
+    group_order: list[str]
+    category_order: list[str]
+    domain_order: list[str]
+
+
+def live_standings(session: Session, actor: Actor, campaign: Campaign) -> LiveStandings:
+    """Standings, diagnostics, stability, contributions and coverage (organisers only)."""
+    require(can_see_standings(actor), "standings.read")
+    method = method_for(session, campaign)
+    entries, scores, criteria = load_frames(session, campaign)
+    analysis = analyse(entries, scores, criteria, method)
+    category_order = [c.name for c in categories(session, campaign.id)]
+    domain_order = [d.name for d in domains(session, campaign.id)]
+    groups = ordered_groups(
+        analysis.standings["group"].tolist(), category_order, domain_order, method.rank_group
+    )
+    return LiveStandings(
+        analysis=analysis,
+        method=method,
+        coverage=coverage_summary(analysis.standings, method),
+        cuts=cut_lines(analysis.standings),
+        group_order=groups,
+        category_order=category_order,
+        domain_order=domain_order,
+    )
 
 
 def standings_json_records(session: Session, actor: Actor, campaign: Campaign) -> list[dict]:

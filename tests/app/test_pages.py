@@ -110,3 +110,22 @@ def test_a_deactivated_user_is_signed_out_on_the_next_run(app_data):
     }
     assert [t.value for t in at.title] == []
     assert len(at.dataframe) == 0  # none of the entries is shown any more
+
+
+def test_standings_page_shows_coverage_and_filters_by_search(app_data):
+    at = _app("boss", "organiser")
+    at.switch_page("pages/standings.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["实时排名"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["入围作品"] == "2"
+    assert metrics["暂定"] == "2"  # nobody has scored yet
+    assert any(label.startswith("专家评审：已评 0 份") for label in metrics)
+    table = at.dataframe[0].value
+    assert sorted(table["编号"]) == ["T-001", "T-002"]
+    # Both at 0 with nothing in yet: tied across the cut line of a one-award group.
+    assert list(table["标记"]) == ["获奖线上并列，待决定 · 暂定"] * 2
+
+    at.text_input(key="standings_search").input("002").run()
+    assert not at.exception
+    assert [list(df.value["编号"]) for df in at.dataframe if "编号" in df.value] == [["T-002"]]

@@ -1,0 +1,231 @@
+"""Plotly figures of the standings page, built from the engine's frames.
+
+Figures are plain functions of frames and a translator, so they are tested
+without a browser and the page only places them. Colours carry one meaning
+everywhere: green for an award, amber for a tie at the cut line that needs a
+decision, grey for the rest; a hatched bar is provisional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from scoring.i18n import Translator
+
+AWARD_COLOUR = "#2e7d32"
+CUTLINE_TIE_COLOUR = "#f29d0b"
+OTHER_COLOUR = "#9e9e9e"
+LINE_COLOUR = "#b3261e"
+PANEL_COLOURS = ("#1f77b4", "#9467bd", "#17becf", "#8c564b")
+COMPONENT_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2")
+
+
+def _layout(figure: go.Figure, height: int) -> go.Figure:
+    figure.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        font={"family": "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"},
+    )
+    return figure
+
+
+def _state(row: pd.Series) -> str:
+    if bool(row["tie_at_cutline"]):
+        return "cutline_tie"
+    return "award" if bool(row["award"]) else "other"
+
+
+_STATE_COLOURS = {"award": AWARD_COLOUR, "cutline_tie": CUTLINE_TIE_COLOUR, "other": OTHER_COLOUR}
+
+
+def composite_overview(
+    standings: pd.DataFrame, cuts: pd.DataFrame, groups: Sequence[str], tr: Translator
+) -> go.Figure:
+    """Every entry's composite, one column per ranking group, with each group's cut line."""
+    figure = go.Figure()
+    states = standings.apply(_state, axis=1)
+    for state, colour in _STATE_COLOURS.items():
+        shown = standings[states == state]
+        figure.add_trace(
+            go.Scatter(
+                x=shown["group"],
+                y=shown["composite"],
+                mode="markers",
+                name=tr(f"chart.state_{state}"),
+                marker={"color": colour, "size": 10, "line": {"width": 1, "color": "white"}},
+                customdata=shown[["code", "title", "rank"]].to_numpy(),
+                hovertemplate="%{customdata[0]} %{customdata[1]}<br>"
+                + tr("standings.rank")
+                + " %{customdata[2]} · %{y:.2f}<extra></extra>",
+            )
+        )
+    drawn = cuts.dropna(subset=["cut"])
+    figure.add_trace(
+        go.Scatter(
+            x=drawn["group"],
+            y=drawn["cut"],
+            mode="markers",
+            name=tr("chart.cut_line"),
+            marker={"symbol": "line-ew", "size": 34, "line": {"width": 3, "color": LINE_COLOUR}},
+            hovertemplate="%{x}<br>" + tr("chart.cut_line") + " %{y:.2f}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(categoryorder="array", categoryarray=list(groups), tickangle=-30)
+    figure.update_yaxes(title=tr("standings.composite"), range=[0, 100])
+    return _layout(figure, 460)
+
+
+def group_composite(rows: pd.DataFrame, cut: float, tr: Translator) -> go.Figure:
+    """One group's entries as bars in rank order, the cut line across them."""
+    ordered = rows.iloc[::-1]
+    labels = ordered["code"] + " " + ordered["title"].str.slice(0, 18)
+    colours = [_STATE_COLOURS[_state(row)] for _, row in ordered.iterrows()]
+    patterns = ["/" if provisional else "" for provisional in ordered["provisional"]]
+    figure = go.Figure(
+        go.Bar(
+            x=ordered["composite"],
+            y=labels,
+            orientation="h",
+            marker={"color": colours, "pattern": {"shape": patterns}},
+            text=ordered["composite"].map(lambda v: f"{v:.2f}"),
+            textposition="outside",
+            hovertemplate="%{y}<br>%{x:.4f}<extra></extra>",
+        )
+    )
+    if pd.notna(cut):
+        figure.add_vline(
+            x=cut,
+            line={"color": LINE_COLOUR, "dash": "dash", "width": 2},
+            annotation_text=tr("chart.cut_line"),
+            annotation_position="top",
+        )
+    figure.update_xaxes(title=tr("standings.composite"), range=[0, 105])
+    return _layout(figure, 120 + 28 * len(rows))
+
+
+def contribution_bars(
+    rows: pd.DataFrame, parts: pd.DataFrame, labels: dict[str, str], tr: Translator
+) -> go.Figure:
+    """Stacked w_k/100 * S_k per entry of one group: what each component gave the composite."""
+    order = list(rows["code"])[::-1]
+    names = dict(
+        zip(rows["code"], rows["code"] + " " + rows["title"].str.slice(0, 18), strict=True)
+    )
+    figure = go.Figure()
+    for index, (component, own) in enumerate(parts.groupby("component", sort=False)):
+        own = own.set_index("code").reindex(order)
+        figure.add_trace(
+            go.Bar(
+                x=own["contribution"],
+                y=[names[c] for c in order],
+                orientation="h",
+                name=labels.get(str(component), str(component)),
+                marker={"color": COMPONENT_COLOURS[index % len(COMPONENT_COLOURS)]},
+                customdata=own[["score", "weight"]].to_numpy(),
+                hovertemplate="%{y}<br>%{fullData.name}: %{x:.2f}"
+                + " (S=%{customdata[0]:.2f} × %{customdata[1]:.0f}%)<extra></extra>",
+            )
+        )
+    figure.update_layout(barmode="stack")
+    figure.update_xaxes(title=tr("chart.contribution"), range=[0, 100])
+    return _layout(figure, 140 + 28 * len(rows))
+
+
+def score_distributions(totals: pd.DataFrame, labels: dict[str, str], tr: Translator) -> go.Figure:
+    """Histogram of the counted reviewer totals of each panel (0..100)."""
+    figure = go.Figure()
+    for index, (panel, own) in enumerate(totals.groupby("panel", sort=False)):
+        figure.add_trace(
+            go.Histogram(
+                x=own["total"],
+                name=labels.get(str(panel), str(panel)),
+                xbins={"start": 0, "end": 100.001, "size": 5},
+                marker={"color": PANEL_COLOURS[index % len(PANEL_COLOURS)]},
+                opacity=0.75,
+            )
+        )
+    figure.update_layout(barmode="overlay")
+    figure.update_xaxes(title=tr("chart.reviewer_total"), range=[0, 100])
+    figure.update_yaxes(title=tr("chart.count"))
+    return _layout(figure, 360)
+
+
+def reviewer_map(reviewers: pd.DataFrame, labels: dict[str, str], tr: Translator) -> go.Figure:
+    """Each reviewer's leniency (mean deviation from the panel) against their spread (SD)."""
+    figure = go.Figure()
+    for index, (panel, own) in enumerate(reviewers.groupby("panel", sort=False)):
+        figure.add_trace(
+            go.Scatter(
+                x=own["mean_deviation"],
+                y=own["sd"],
+                mode="markers+text",
+                text=own["reviewer"],
+                textposition="top center",
+                name=labels.get(str(panel), str(panel)),
+                marker={
+                    "size": 8 + 2 * own["n"].clip(upper=12),
+                    "color": PANEL_COLOURS[index % len(PANEL_COLOURS)],
+                    "opacity": 0.8,
+                },
+                customdata=own[["n", "mean"]].to_numpy(),
+                hovertemplate="%{text}<br>"
+                + tr("chart.reviewed")
+                + " %{customdata[0]} · "
+                + tr("chart.mean")
+                + " %{customdata[1]:.2f}<br>"
+                + tr("chart.deviation")
+                + " %{x:+.2f} · SD %{y:.2f}<extra></extra>",
+            )
+        )
+    figure.add_vline(x=0, line={"color": "#666", "dash": "dot"})
+    figure.update_xaxes(title=tr("chart.deviation_axis"), zeroline=False)
+    figure.update_yaxes(title=tr("chart.sd_axis"), rangemode="tozero")
+    return _layout(figure, 420)
+
+
+def rank_ranges(rows: pd.DataFrame, stability: pd.DataFrame, tr: Translator) -> go.Figure:
+    """Each entry's rank now and its range when any weight moves by ±5 points."""
+    merged = rows[["code", "title"]].merge(stability, on="code", how="left").iloc[::-1]
+    labels = merged["code"] + " " + merged["title"].str.slice(0, 18)
+    moved = merged["max_rank"] - merged["min_rank"]
+    figure = go.Figure(
+        go.Scatter(
+            x=merged["rank"],
+            y=labels,
+            mode="markers",
+            name=tr("chart.rank_now"),
+            marker={"size": 11, "color": LINE_COLOUR},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": merged["max_rank"] - merged["rank"],
+                "arrayminus": merged["rank"] - merged["min_rank"],
+                "thickness": 3,
+                "width": 6,
+                "color": "#555",
+            },
+            customdata=merged[["min_rank", "max_rank"]].to_numpy(),
+            hovertemplate="%{y}<br>"
+            + tr("chart.rank_now")
+            + " %{x} · "
+            + tr("chart.rank_range")
+            + " %{customdata[0]}–%{customdata[1]}<extra></extra>",
+        )
+    )
+    top = int(merged["max_rank"].max()) if len(merged) else 1
+    figure.update_xaxes(title=tr("standings.rank"), range=[0.5, top + 0.5], dtick=1)
+    figure.update_layout(showlegend=False)
+    if len(merged) and int(moved.max()) == 0:
+        figure.add_annotation(
+            text=tr("chart.ranks_stable"),
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=1.08,
+            showarrow=False,
+        )
+    return _layout(figure, 120 + 28 * len(rows))
