@@ -111,6 +111,12 @@ def _login(database, translate: Translator) -> str | None:
 
 def _pages_for(role: str, translate: Translator) -> list[st.Page]:
     """Only the pages of the user's role; each page checks the role again itself."""
+    gallery = st.Page(
+        "pages/entries.py",
+        title=translate("nav_review.gallery"),
+        icon=":material/photo_library:",
+        default=role != "organiser",
+    )
     organiser = [
         st.Page(
             "pages/overview.py",
@@ -118,21 +124,31 @@ def _pages_for(role: str, translate: Translator) -> list[st.Page]:
             icon=":material/home:",
             default=True,
         ),
+        gallery,
         st.Page(
             "pages/standings.py", title=translate("nav.standings"), icon=":material/leaderboard:"
         ),
+        st.Page("pages/meeting.py", title=translate("nav_review.meeting"), icon=":material/forum:"),
         st.Page("pages/users.py", title=translate("nav.users"), icon=":material/group:"),
         st.Page("pages/audit.py", title=translate("nav.audit"), icon=":material/history:"),
     ]
     reviewer = [
+        gallery,
         st.Page(
-            "pages/my_entries.py",
-            title=translate("nav.my_entries"),
-            icon=":material/rate_review:",
-            default=True,
+            "pages/progress.py",
+            title=translate("nav_review.progress"),
+            icon=":material/task_alt:",
         ),
     ]
-    common = [st.Page("pages/account.py", title=translate("nav.account"), icon=":material/key:")]
+    common = [
+        st.Page("pages/account.py", title=translate("nav.account"), icon=":material/key:"),
+        st.Page(
+            "pages/entry.py",
+            title=translate("nav_review.entry"),
+            url_path="entry",
+            visibility="hidden",
+        ),
+    ]
     return (organiser if role == "organiser" else reviewer) + common
 
 

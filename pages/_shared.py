@@ -7,16 +7,18 @@ reads ``st.session_state`` that ``app.py`` filled in after the login gate.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from scoring import context
-from scoring.errors import ReviewDeskError
+from scoring.errors import AssetError, ReviewDeskError
 from scoring.i18n import Translator
 from scoring.permissions import Actor
 from scoring.services.accounts import actor_for
 from scoring.services.campaigns import campaigns_for
+from scoring.services.progress import reviewer_progress
 from scoring.storage.models import Campaign
 
 T = TypeVar("T")
@@ -45,16 +47,22 @@ def require_page(allowed: bool) -> None:
 
 
 def run_write(
-    work: Callable[[Any], T], success_key: str | None = None, **params: Any
+    work: Callable[[Any], T],
+    success_key: str | None = None,
+    on_error: Callable[[ReviewDeskError], None] | None = None,
+    **params: Any,
 ) -> tuple[bool, T | None]:
     """Run a use case in a write transaction; on refusal show the reason and keep the page.
 
-    Returns ``(ok, result)`` so that a page reruns only after a change that landed.
+    Returns ``(ok, result)`` so that a page reruns only after a change that landed;
+    ``on_error`` lets a page react to a particular refusal (a stale sheet, say).
     """
     translate = t()
     try:
         result = context.database().write(work)
     except ReviewDeskError as error:
+        if on_error is not None:
+            on_error(error)
         st.error(error.message(translate.lang))
         for problem in getattr(error, "problems", [])[:200]:
             st.text(f"• {problem.message(translate.lang)}")
@@ -84,3 +92,46 @@ def pick_campaign(actor: Actor) -> Campaign | None:
     )
     st.session_state["campaign_slug"] = slug
     return next(c for c in campaigns if c.slug == slug)
+
+
+#: Characters that Streamlit's Markdown gives a meaning to (":" starts emoji and icon
+#: shortcodes, "$" LaTeX, "~" strikethrough); each is shown literally once escaped.
+_MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|<>~$:&\"'=")
+
+
+def plain(text: str) -> str:
+    """Entry text made safe for a Markdown element: shown exactly as typed, never rendered.
+
+    Entries come from applicants' workbooks; a title such as ``**win**`` or
+    ``[click](javascript:...)`` must appear as those characters, not as formatting or a link.
+    """
+    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in str(text))
+
+
+ENTRY_PAGE = "pages/entry.py"
+
+
+def entry_link(code: str, label: str) -> None:
+    """A link to one entry's page (a real link: it can be opened in a new tab)."""
+    st.page_link(
+        ENTRY_PAGE, label=label, icon=":material/open_in_new:", query_params={"code": code}
+    )
+
+
+def thumbnail(sha: str | None) -> Path | None:
+    """The cached gallery thumbnail of a stored image (None without a usable image)."""
+    if not sha:
+        return None
+    try:
+        return context.asset_store().thumbnail(sha)
+    except AssetError:
+        return None
+
+
+def progress_bar(actor: Actor, campaign: Campaign) -> dict[str, int]:
+    """A reviewer's own progress bar; returns the counts it shows."""
+    with context.database().read() as session:
+        counts = reviewer_progress(session, actor, campaign)
+    done = counts["submitted"] / counts["assigned"] if counts["assigned"] else 0.0
+    st.progress(done, text=t()("my_entries.progress", **counts))
+    return counts

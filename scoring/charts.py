@@ -229,3 +229,40 @@ def rank_ranges(rows: pd.DataFrame, stability: pd.DataFrame, tr: Translator) -> 
             showarrow=False,
         )
     return _layout(figure, 120 + 28 * len(rows))
+
+
+def meeting_spread(totals: Sequence[float], mine: float | None, tr: Translator) -> go.Figure:
+    """The panel's submitted totals for one entry as dots on 0..100, the reviewer's own in red.
+
+    No names and no order that could identify a colleague: only the values.
+    """
+    others = list(totals)
+    if mine is not None:
+        for index, value in enumerate(others):
+            if abs(value - mine) < 1e-9:
+                del others[index]
+                break
+    figure = go.Figure(
+        go.Scatter(
+            x=others,
+            y=[0] * len(others),
+            mode="markers",
+            name=tr("score.spread_others"),
+            marker={"size": 14, "color": OTHER_COLOUR, "opacity": 0.8},
+            hovertemplate="%{x:.2f}<extra></extra>",
+        )
+    )
+    if mine is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=[mine],
+                y=[0],
+                mode="markers",
+                name=tr("score.spread_mine"),
+                marker={"size": 18, "color": LINE_COLOUR, "symbol": "diamond"},
+                hovertemplate="%{x:.2f}<extra></extra>",
+            )
+        )
+    figure.update_xaxes(title=tr("score.spread_axis"), range=[0, 100])
+    figure.update_yaxes(visible=False, range=[-1, 1])
+    return _layout(figure, 200)

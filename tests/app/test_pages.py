@@ -65,12 +65,82 @@ def test_organiser_lands_on_the_overview_of_the_campaign(app_data):
     assert [m.value for m in at.metric][:2] == ["2", "2"]
 
 
-def test_expert_sees_only_assigned_entries(app_data):
+def test_expert_lands_on_a_gallery_of_only_the_assigned_entries(app_data):
     at = _app("expert1", "expert")
     assert not at.exception
-    assert [t.value for t in at.title] == ["我的评审"]
-    codes = list(at.dataframe[0].value.iloc[:, 0])
-    assert codes == ["T-001"]
+    assert [t.value for t in at.title] == ["作品库"]
+    assert "显示 1 / 1 件" in [c.value for c in at.caption]
+    assert [t.value for t in at.text] == ["T-001\n测试作品"]
+
+
+def _entry_page(username: str, role: str, code: str) -> AppTest:
+    at = _app(username, role)
+    at.query_params["code"] = code
+    return at.switch_page("pages/entry.py").run()
+
+
+def test_an_entry_title_is_shown_as_typed_never_as_markdown(app_data):
+    def rename(session):
+        from sqlmodel import select
+
+        from scoring.storage.models import Entry
+
+        entry = session.exec(select(Entry).where(Entry.code == "T-001")).one()
+        entry.title = "**赢** [点我](javascript:alert(1)) :smile: $x$"
+
+    context.database().write(rename)
+    at = _entry_page("expert1", "expert", "T-001")
+    assert not at.exception
+    title = at.title[0].value
+    # Every Markdown character arrives escaped, so the browser shows the text itself.
+    assert title.replace("\\", "") == "T-001 · **赢** [点我](javascript:alert(1)) :smile: $x$"
+    assert "**赢**" not in title
+
+
+def test_a_reviewer_cannot_open_an_entry_not_assigned_to_them(app_data):
+    at = _entry_page("expert1", "expert", "T-002")
+    assert [e.value for e in at.error] == ["没有权限执行此操作（entry.view），未做任何更改。"]
+    assert len(at.number_input) == 0
+
+
+def test_a_reviewer_scores_saves_a_draft_and_a_stale_save_keeps_what_was_typed(app_data):
+    at = _entry_page("expert1", "expert", "T-001")
+    assert [n.label for n in at.number_input] == ["0–60 分，步长 1", "0–40 分，步长 0.5"]
+    at.number_input[0].set_value(45)
+    at.number_input[1].set_value(30.5).run()
+    assert [m.value for m in at.metric if m.label == "合计（折算百分制）"] == ["75.50"]
+    at.button(key="draft_T-001").click().run()
+    assert not at.exception and not at.error
+
+    from scoring.services.accounts import actor_for
+    from scoring.services.campaigns import get_campaign
+    from scoring.services.review import sheet_view
+    from scoring.services.sheets import save_own_sheet
+
+    with context.database().read() as session:
+        actor = actor_for(session, "expert1")
+        campaign = get_campaign(session, "test-2020")
+        saved = sheet_view(session, actor, campaign, "T-001")
+    assert (saved.status, saved.points) == ("draft", {"innovation": 45.0, "impact": 30.5})
+
+    # Another tab of the same reviewer saves in between: this tab is told, not overwritten.
+    context.database().write(
+        lambda s: save_own_sheet(
+            s,
+            actor,
+            entry_id=saved.entry_id,
+            points={"innovation": 10},
+            comment="",
+            submit=False,
+            expected_version=saved.version,
+        )
+    )
+    at.number_input[0].set_value(50).run()
+    at.button(key="draft_T-001").click().run()
+    assert any("已在其他页面修改" in e.value for e in at.error)
+    assert at.number_input[0].value == 50  # what was typed is still on screen
+    with context.database().read() as session:
+        assert sheet_view(session, actor, campaign, "T-001").points["innovation"] == 10.0
 
 
 def test_expert_is_not_given_organiser_pages(app_data):

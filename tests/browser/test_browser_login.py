@@ -9,7 +9,6 @@ from browser_helpers import (
     LOGIN_LABELS,
     alerts,
     choose,
-    column_headers,
     login,
     login_form,
     main_area,
@@ -17,7 +16,6 @@ from browser_helpers import (
     open_app,
     screenshot,
     sidebar,
-    table_cells,
     titles,
     wait_for_app,
 )
@@ -25,8 +23,8 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-ORGANISER_PAGES = ["活动概览", "实时排名", "用户管理", "审计日志", "我的账号"]
-REVIEWER_PAGES = ["我的评审", "我的账号"]
+ORGANISER_PAGES = ["活动概览", "作品库", "实时排名", "评审会", "用户管理", "审计日志", "我的账号"]
+REVIEWER_PAGES = ["作品库", "我的进度", "我的账号"]
 DEMO_CAMPAIGNS = {"2020青岛信息化典型案例评选", "2020数字政府创新人物评选"}
 
 
@@ -63,22 +61,20 @@ def test_expert_sees_only_the_reviewer_pages_and_the_assigned_entries(page, demo
     expect(page.get_by_text("实时排名")).to_have_count(0)
     expect(page.get_by_text("用户管理")).to_have_count(0)
     expect(sidebar(page).get_by_text("评审专家", exact=True)).to_be_visible()
-    expect(titles(page)).to_have_text(["我的评审"])
-    assigned = main_area(page).get_by_test_id("stMetric").filter(has_text="分配给我")
-    expect(assigned.get_by_test_id("stMetricValue")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    expect(titles(page)).to_have_text(["作品库"])
+    # The progress bar counts the assigned entries; expert1 has submitted them all.
+    progress = main_area(page).get_by_text(re.compile(r"^已提交 (\d+) / \1，草稿 0$"))
+    expect(progress).to_be_visible()
 
-    # expert1 has submitted every sheet of the demo; the default filter hides submitted
-    # entries, so add "submitted" to see the list.
-    state_filter = main_area(page).get_by_role("combobox", name="状态")
+    state_filter = main_area(page).get_by_role("combobox", name="我的状态")
     choose(page, state_filter, "已提交")
     page.keyboard.press("Escape")
-    table = main_area(page).get_by_test_id("stDataFrame")
-    expect(table).to_have_count(1)
-    expect(column_headers(table)).to_have_text(["编号", "名称", "类别", "领域", "我的状态"])
-    cells = table_cells(table)
-    codes = [c for c in cells if re.fullmatch(r"(QD2020|DGP2020)-\d+", c)]
-    assert codes, f"no entry code in the list: {cells[:20]}"
-    assert "已提交" in cells
+    wait_for_app(page)
+    cards = main_area(page).get_by_test_id("stColumn").filter(has=page.get_by_test_id("stImage"))
+    expect(cards.first).to_be_visible()
+    card_texts = cards.all_inner_texts()
+    assert all(re.match(r"^(QD2020|DGP2020)-\d+\n", text) for text in card_texts), card_texts[:3]
+    assert all("已提交" in text for text in card_texts)
     screenshot(page, "expert-my-entries")
 
 
@@ -89,7 +85,7 @@ def test_media_reviewer_sees_the_media_role_label(page, demo_server):
     expect(nav_labels(page)).to_have_text(REVIEWER_PAGES)
     expect(sidebar(page).get_by_text("媒体评测员1", exact=True)).to_be_visible()
     expect(sidebar(page).get_by_text("媒体评测", exact=True)).to_be_visible()
-    expect(titles(page)).to_have_text(["我的评审"])
+    expect(titles(page)).to_have_text(["作品库"])
     expect(main_area(page).get_by_text(re.compile(r" · 媒体评测$"))).to_be_visible()
     screenshot(page, "media-my-entries")
 
@@ -107,7 +103,15 @@ def test_english_interface_from_the_login_page_on(page, demo_server):
 
     login(page, "organiser", lang="en")
     expect(nav_labels(page)).to_have_text(
-        ["Overview", "Live standings", "Users", "Audit log", "My account"]
+        [
+            "Overview",
+            "Entries",
+            "Live standings",
+            "Review meeting",
+            "Users",
+            "Audit log",
+            "My account",
+        ]
     )
     expect(sidebar(page).get_by_text("Organiser", exact=True)).to_be_visible()
     expect(sidebar(page).get_by_role("button", name="Sign out", exact=True)).to_be_visible()

@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
+
 def test_standings_show_a_table_per_group_with_the_composite_score(page, demo_server):
     page.set_viewport_size({"width": 1920, "height": 1080})  # an office screen: no column hidden
     open_app(page, demo_server.base_url)

@@ -23,12 +23,19 @@ def entries_frame(rows: Iterable[tuple]) -> pd.DataFrame:
     )
 
 
-def sheet(panel: str, reviewer: str, code: str, marks: Mapping[str, float],
-          status: str = "submitted") -> list[dict]:
+def sheet(
+    panel: str, reviewer: str, code: str, marks: Mapping[str, float], status: str = "submitted"
+) -> list[dict]:
     """One reviewer's sheet for one entry as score rows."""
     return [
-        {"panel": panel, "reviewer": reviewer, "code": code, "criterion": c, "score": s,
-         "status": status}
+        {
+            "panel": panel,
+            "reviewer": reviewer,
+            "code": code,
+            "criterion": c,
+            "score": s,
+            "status": status,
+        }
         for c, s in marks.items()
     ]
 

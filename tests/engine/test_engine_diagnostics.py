@@ -42,9 +42,7 @@ def test_kendall_w_hand_examples(ratings, expected: float) -> None:
     assert kendall_w(np.array(ratings, dtype=float)) == pytest.approx(expected, abs=1e-12)
 
 
-@pytest.mark.parametrize(
-    "ratings", [[[1, 2, 3]], [[1], [2]], [[5, 5], [7, 7]]]
-)
+@pytest.mark.parametrize("ratings", [[[1, 2, 3]], [[1], [2]], [[5, 5], [7, 7]]])
 def test_kendall_w_is_nan_when_undefined(ratings) -> None:
     # one reviewer; one entry; every reviewer gave equal totals (denominator 0)
     assert math.isnan(kendall_w(np.array(ratings, dtype=float)))

@@ -26,8 +26,9 @@ def test_default_qingdao_method_is_valid() -> None:
 
 def test_weights_summing_to_100_within_float_noise_are_accepted() -> None:
     # 0.1 + 0.2 + 99.7 is not exactly 100.0 in binary floating point.
-    Method((Component("a", "panel", 0.1), Component("b", "panel", 0.2),
-            Component("c", "panel", 99.7)))
+    Method(
+        (Component("a", "panel", 0.1), Component("b", "panel", 0.2), Component("c", "panel", 99.7))
+    )
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,7 @@ from pandas.testing import assert_frame_equal
 
 from scoring.engine import Component, Method, compute_standings
 
-SETTINGS = settings(max_examples=50, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 RUBRICS = {"expert": {"e1": 10.0, "e2": 5.0}, "media": {"m1": 4.0}}
 REVIEWERS = {"expert": ["x1", "x2", "x3", "x4"], "media": ["m1", "m2", "m3"]}
@@ -41,8 +40,9 @@ def campaigns(draw) -> tuple[pd.DataFrame, pd.DataFrame, Method]:
     for panel, reviewers in REVIEWERS.items():
         for reviewer in reviewers:
             for code in entries["code"]:
-                kind = draw(st.sampled_from(["none", "submitted", "submitted", "draft",
-                                             "incomplete"]))
+                kind = draw(
+                    st.sampled_from(["none", "submitted", "submitted", "draft", "incomplete"])
+                )
                 if kind == "none":
                     continue
                 criteria = list(RUBRICS[panel].items())

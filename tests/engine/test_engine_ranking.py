@@ -10,9 +10,7 @@ from scoring.engine import Override, assign_awards, composite_scores, rank_entri
 
 
 def test_composite_weights_components_and_counts_missing_as_zero() -> None:
-    table = pd.DataFrame(
-        {"votes": [80.0, 80.0], "media": [60.0, 60.0], "expert": [90.0, np.nan]}
-    )
+    table = pd.DataFrame({"votes": [80.0, 80.0], "media": [60.0, 60.0], "expert": [90.0, np.nan]})
     composite, missing = composite_scores(table, {"votes": 55, "media": 15, "expert": 30})
     # 0.55 * 80 + 0.15 * 60 + 0.30 * 90 = 44 + 9 + 27 = 80; without expert: 53
     assert composite.tolist() == pytest.approx([80.0, 53.0], abs=1e-12)
@@ -139,7 +137,9 @@ def test_overrides_grant_and_revoke_with_their_reason() -> None:
 
 def test_overrides_apply_after_tie_decisions() -> None:
     result = awards(
-        [1, 2, 2, 2], [1, 3, 3, 3], decisions={"E3": False},
+        [1, 2, 2, 2],
+        [1, 3, 3, 3],
+        decisions={"E3": False},
         overrides=(Override("E3", "grant", "committee"),),
     )
     assert result["award"].tolist() == [True, True, True, True]
@@ -147,7 +147,10 @@ def test_overrides_apply_after_tie_decisions() -> None:
 
 def test_group_quotas_override_the_default_quota() -> None:
     result = awards(
-        [1, 2, 3, 1, 2, 3], [1] * 6, quota=2, groups=["a", "a", "a", "b", "b", "b"],
+        [1, 2, 3, 1, 2, 3],
+        [1] * 6,
+        quota=2,
+        groups=["a", "a", "a", "b", "b", "b"],
         quotas={"b": 1},
     )
     assert result["quota"].tolist() == [2, 2, 2, 1, 1, 1]

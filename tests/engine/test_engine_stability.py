@@ -32,9 +32,7 @@ def test_impossible_moves_are_skipped() -> None:
 
 
 def test_rank_stability_small_example() -> None:
-    method = Method(
-        (Component("x", "panel", 50), Component("y", "panel", 50)), tie_break=()
-    )
+    method = Method((Component("x", "panel", 50), Component("y", "panel", 50)), tie_break=())
     table = pd.DataFrame(
         {
             "code": ["P", "Q", "R"],

@@ -82,9 +82,25 @@ EXPECTED = {
 def test_standings_match_the_hand_computation() -> None:
     frame = compute_standings(ENTRIES, SCORES, CRITERIA, METHOD)
     assert list(frame.columns) == [
-        "code", "title", "category", "domain", "group",
-        "votes", "expert", "n_expert", "need_expert", "media", "n_media", "need_media",
-        "composite", "rank", "tie", "provisional", "award", "tie_at_cutline", "quota",
+        "code",
+        "title",
+        "category",
+        "domain",
+        "group",
+        "votes",
+        "expert",
+        "n_expert",
+        "need_expert",
+        "media",
+        "n_media",
+        "need_media",
+        "composite",
+        "rank",
+        "tie",
+        "provisional",
+        "award",
+        "tie_at_cutline",
+        "quota",
         "override",
     ]
     assert frame["code"].tolist() == ["A", "B", "C", "F", "D"]  # group, rank, code
@@ -101,7 +117,11 @@ def test_standings_match_the_hand_computation() -> None:
         assert not row.tie
         assert not row.tie_at_cutline
     assert frame.set_index("code")["override"].to_dict() == {
-        "A": None, "B": "committee", "C": None, "F": None, "D": None,
+        "A": None,
+        "B": "committee",
+        "C": None,
+        "F": None,
+        "D": None,
     }
     assert frame.set_index("code")["quota"].to_dict() == {"A": 1, "B": 1, "C": 1, "F": 2, "D": 2}
     assert frame["composite"].dtype == "float64"
@@ -121,8 +141,18 @@ def test_records_are_the_spec_json_objects() -> None:
     records = standings_records(frame, METHOD)
     assert [r["code"] for r in records] == ["A", "B", "C", "F", "D"]
     assert set(records[0]) == {
-        "code", "title", "category", "domain", "group", "components", "composite", "rank",
-        "tie", "provisional", "award", "tie_at_cutline",
+        "code",
+        "title",
+        "category",
+        "domain",
+        "group",
+        "components",
+        "composite",
+        "rank",
+        "tie",
+        "provisional",
+        "award",
+        "tie_at_cutline",
     }
     d = records[-1]
     assert d["components"] == {"votes": 0.0, "expert": None, "media": None}

@@ -65,8 +65,10 @@ def test_a_panel_missing_a_criterion_of_its_rubric_does_not_count() -> None:
     ("rows", "message"),
     [
         (sheet("P", "a", "E1", {"c1": 10, "c9": 5}), "not in the panel's rubric"),
-        (sheet("P", "a", "E1", {"c1": 10, "c2": 5}) + sheet("P", "a", "E1", {"c1": 11}),
-         "more than once"),
+        (
+            sheet("P", "a", "E1", {"c1": 10, "c2": 5}) + sheet("P", "a", "E1", {"c1": 11}),
+            "more than once",
+        ),
         (sheet("P", "a", "E1", {"c1": 31, "c2": 5}), "outside 0..max_points"),
         (sheet("P", "a", "E1", {"c1": -1, "c2": 5}), "outside 0..max_points"),
     ],

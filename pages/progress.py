@@ -1,0 +1,53 @@
+"""A reviewer's own progress: a bar, the counts, and what is left, each one a click away."""
+
+import streamlit as st
+
+from pages._shared import (
+    ENTRY_PAGE,
+    current_actor,
+    entry_link,
+    pick_campaign,
+    progress_bar,
+    require_page,
+    t,
+)
+from scoring import context
+from scoring.services.entries import entries_frame
+from scoring.services.review import OPEN_STATES, next_to_score
+
+actor = current_actor()
+require_page(actor.is_reviewer)
+tr = t()
+campaign = pick_campaign(actor)
+if campaign is None:
+    st.stop()
+
+st.title(tr("progress.title"))
+st.caption(f"{campaign.name} · {tr(f'panel.{actor.role}')}")
+counts = progress_bar(actor, campaign)
+cells = st.columns(3)
+cells[0].metric(tr("my_entries.assigned"), counts["assigned"])
+cells[1].metric(tr("my_entries.submitted"), counts["submitted"])
+cells[2].metric(tr("my_entries.drafts"), counts["drafts"])
+
+with context.database().read() as session:
+    frame = entries_frame(session, actor, campaign)
+    upcoming = next_to_score(session, actor, campaign, None)
+left = frame[frame["state"].isin(OPEN_STATES)]
+
+st.subheader(tr("progress.left"))
+if left.empty:
+    st.success(tr("progress.nothing_left"))
+    st.stop()
+if upcoming and st.button(tr("progress.score_next"), type="primary", icon=":material/edit:"):
+    st.switch_page(ENTRY_PAGE, query_params={"code": upcoming})
+for row in left.to_dict("records"):
+    with st.container(border=True):
+        code, title, state, link = st.columns([2, 5, 2, 2], vertical_alignment="center")
+        code.text(row["code"])
+        title.text(row["title"])
+        state.badge(
+            tr(f"state.{row['state']}"), color="blue" if row["state"] == "draft" else "orange"
+        )
+        with link:
+            entry_link(row["code"], tr("gallery.score"))
