@@ -43,6 +43,7 @@ chosen = st.multiselect(
     default=sorted(disputed - set(under_way)),
     format_func=lambda code: f"{code} {titles.get(code, '')}",
     key="meeting_codes",
+    placeholder=tr("gallery.any"),
 )
 start, stop = st.columns(2)
 if start.button(tr("meeting.open"), type="primary", disabled=not chosen, width="stretch"):

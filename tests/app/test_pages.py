@@ -199,3 +199,23 @@ def test_standings_page_shows_coverage_and_filters_by_search(app_data):
     at.text_input(key="standings_search").input("002").run()
     assert not at.exception
     assert [list(df.value["编号"]) for df in at.dataframe if "编号" in df.value] == [["T-002"]]
+
+
+def test_progress_lists_what_is_left_for_the_reviewer(app_data):
+    at = _app("expert1", "expert")
+    at.switch_page("pages/progress.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["我的进度"]
+    assert {m.label: m.value for m in at.metric} == {"分配给我": "1", "已提交": "0", "草稿": "0"}
+    assert [t.value for t in at.text] == ["T-001", "测试作品"]
+
+
+def test_organiser_opens_a_meeting_round_from_the_page(app_data):
+    at = _app("boss", "organiser")
+    at.switch_page("pages/meeting.py").run()
+    assert not at.exception
+    assert "目前没有正在讨论的作品。" in [c.value for c in at.caption]
+    at.multiselect(key="meeting_codes").set_value(["T-002"]).run()
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert [t.value for t in at.text] == ["T-002  另一作品"]
