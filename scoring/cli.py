@@ -114,6 +114,47 @@ def cmd_standings(args: argparse.Namespace) -> None:
             standings_frame(session, CLI, campaign).to_csv(sys.stdout, index=False)
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    from scoring.services.export import export_workbook
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise ValidationFailed("cli.export_suffix", path=str(out))
+    data = _write(lambda s: export_workbook(s, CLI, get_campaign(s, args.campaign)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(out)
+    _say("cli.exported", path=str(out))
+
+
+def cmd_verify(args: argparse.Namespace) -> None:
+    from scoring.export import verify_workbook
+    from scoring.export.verify import UnreadableExport
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise ValidationFailed("import.no_file", path=str(path))
+    try:
+        differences = verify_workbook(path)
+    except (UnreadableExport, ValueError, KeyError) as error:
+        raise ValidationFailed("cli.verify_unreadable", path=str(path), reason=str(error)) from None
+    if differences:
+        for difference in differences:
+            print(f"  {difference}", file=sys.stderr)
+        raise ValidationFailed("cli.verify_failed", path=str(path), count=len(differences))
+    _say("cli.verified", path=str(path))
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from scoring.services.backup import backup
+
+    result = backup(get_settings(), Path(args.out))
+    _say("cli.backup_written", path=str(result.path), files=result.files)
+    if result.pg_dump_hint:
+        _say("cli.backup_pg_dump", command=result.pg_dump_hint)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command tree of SPEC §4 (commands of later stages are added as they land)."""
     parser = argparse.ArgumentParser(prog="reviewdesk", description="ReviewDesk 评审台")
@@ -165,6 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
     standings.add_argument("campaign")
     standings.add_argument("--format", choices=["json", "csv"], default="json")
     standings.set_defaults(run=cmd_standings)
+
+    export = commands.add_parser("export", help="write the export workbook (SPEC §5.5)")
+    export.add_argument("campaign")
+    export.add_argument("--out", required=True, help="the .xlsx file to write")
+    export.set_defaults(run=cmd_export)
+
+    verify = commands.add_parser("verify", help="recompute an export's Final list")
+    verify.add_argument("file")
+    verify.set_defaults(run=cmd_verify)
+
+    archive = commands.add_parser("backup", help="copy the database and stored files")
+    archive.add_argument("--out", required=True, help="the .zip file to write")
+    archive.set_defaults(run=cmd_backup)
     return parser
 
 

@@ -7,7 +7,9 @@ PostgreSQL variants are skipped with the reason; under ``CI=true`` they fail ins
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from scoring.assets import AssetStore
+from scoring.cli import main as cli_main
+from scoring.settings import get_settings
 from scoring.storage.database import Database
 from scoring.storage.migrate import upgrade
 
@@ -83,3 +87,24 @@ def sqlite_database(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def store(tmp_path: Path) -> AssetStore:
     return AssetStore(tmp_path / "store")
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Run the CLI in-process against a fresh data folder; returns (exit code, out, err)."""
+    monkeypatch.setenv("REVIEWDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REVIEWDESK_LANGUAGE", "en")
+    monkeypatch.delenv("REVIEWDESK_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+
+    def run(*args: str, capsys=None) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        code = cli_main(list(args))
+        monkeypatch.setattr(sys, "stdout", sys.__stdout__)
+        monkeypatch.setattr(sys, "stderr", sys.__stderr__)
+        return code, out.getvalue(), err.getvalue()
+
+    yield run
+    get_settings.cache_clear()

@@ -13,9 +13,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from scoring.cli import main
-from scoring.settings import get_settings
-
 CAMPAIGN_TOML = """
 slug = "city-2021"
 name = "2021城市数字化案例"
@@ -50,27 +47,6 @@ key = "impact"
 name = "成效性"
 max_points = 50
 """
-
-
-@pytest.fixture
-def cli(tmp_path, monkeypatch):
-    """Run the CLI in-process against a fresh data folder; returns (exit code, out, err)."""
-    monkeypatch.setenv("REVIEWDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("REVIEWDESK_LANGUAGE", "en")
-    monkeypatch.delenv("REVIEWDESK_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-
-    def run(*args: str, capsys=None) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        monkeypatch.setattr(sys, "stdout", out)
-        monkeypatch.setattr(sys, "stderr", err)
-        code = main(list(args))
-        monkeypatch.setattr(sys, "stdout", sys.__stdout__)
-        monkeypatch.setattr(sys, "stderr", sys.__stderr__)
-        return code, out.getvalue(), err.getvalue()
-
-    yield run
-    get_settings.cache_clear()
 
 
 def _write_csv(path: Path, rows: list[dict], encoding: str = "utf-8-sig") -> Path:

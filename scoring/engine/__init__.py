@@ -23,7 +23,15 @@ from .diagnostics import (
     reviewer_diagnostics,
     reviewer_summary,
 )
-from .method import ALL_GROUP, Component, Method, Override, group_label
+from .method import (
+    ALL_GROUP,
+    Component,
+    Method,
+    Override,
+    group_label,
+    method_from_dict,
+    method_to_dict,
+)
 from .normalise import normalise_totals, zscore
 from .ranking import assign_awards, composite_scores, rank_entries, tolerant_levels
 from .stability import rank_stability, weight_scenarios, weight_stability
@@ -52,6 +60,8 @@ __all__ = [
     "group_label",
     "kendall_w",
     "kendall_w_by_panel",
+    "method_from_dict",
+    "method_to_dict",
     "normalise_totals",
     "ordered_groups",
     "outlier_flags",

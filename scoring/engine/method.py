@@ -246,3 +246,59 @@ class Method:
 def _check_quota(name: str, quota: object) -> None:
     if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
         raise ValueError(f"{name} must be an integer >= 0, got {quota!r}")
+
+
+def method_to_dict(method: Method) -> dict:
+    """The method as plain JSON-ready values, in a fixed shape (snapshots, exports, verify)."""
+    return {
+        "components": [
+            {
+                "key": c.key,
+                "kind": c.kind,
+                "weight": c.weight,
+                "aggregate": c.aggregate,
+                "trim": c.trim,
+                "normalise": c.normalise,
+                "min_reviews": c.min_reviews,
+            }
+            for c in method.components
+        ],
+        "vote_group": method.vote_group,
+        "rank_group": method.rank_group,
+        "tie_break": list(method.tie_break),
+        "award_quota": method.award_quota,
+        "group_quotas": dict(sorted(method.group_quotas.items())),
+        "tie_decisions": dict(sorted(method.tie_decisions.items())),
+        "overrides": [
+            {"code": o.code, "action": o.action, "reason": o.reason}
+            for o in sorted(method.overrides, key=lambda o: o.code)
+        ],
+    }
+
+
+def method_from_dict(data: Mapping) -> Method:
+    """The inverse of `method_to_dict`; the Method's own checks refuse an impossible one."""
+    return Method(
+        components=tuple(
+            Component(
+                key=str(c["key"]),
+                kind=c["kind"],
+                weight=float(c["weight"]),
+                aggregate=c.get("aggregate", "mean"),
+                trim=int(c.get("trim", 1)),
+                normalise=c.get("normalise", "none"),
+                min_reviews=int(c.get("min_reviews", 3)),
+            )
+            for c in data["components"]
+        ),
+        vote_group=data.get("vote_group", "category"),
+        rank_group=data.get("rank_group", "category_domain"),
+        tie_break=tuple(data.get("tie_break", ())),
+        award_quota=int(data.get("award_quota", 3)),
+        group_quotas={str(k): int(v) for k, v in dict(data.get("group_quotas", {})).items()},
+        tie_decisions={str(k): bool(v) for k, v in dict(data.get("tie_decisions", {})).items()},
+        overrides=tuple(
+            Override(code=str(o["code"]), action=o["action"], reason=str(o["reason"]))
+            for o in data.get("overrides", ())
+        ),
+    )

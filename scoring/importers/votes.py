@@ -10,6 +10,7 @@ from scoring.importers.report import Report
 from scoring.importers.tables import Column, map_columns, read_table, rows
 from scoring.permissions import Actor, can_manage, require
 from scoring.services import audit
+from scoring.services.finalise import ensure_open
 from scoring.storage.models import Campaign, Entry, VoteTally, utcnow
 
 COLUMNS = [
@@ -23,6 +24,7 @@ def import_votes(
 ) -> int:
     """Replace the tallies of the listed entries; every row valid or nothing written."""
     require(can_manage(actor), "votes.import")
+    ensure_open(campaign)
     report = Report()
     frame = map_columns(read_table(path, data), COLUMNS, report)
     entry_ids = dict(

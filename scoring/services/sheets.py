@@ -195,11 +195,12 @@ def save_own_sheet(
     )
     require(
         reviewer is not None
+        and component is not None
         and can_score(
             actor,
             assigned=is_assigned(session, reviewer.id, entry.id),
             conflicted=is_conflicted(session, reviewer.id, entry.id),
-            panel_locked=component is None or component.locked,
+            panel_locked=False,  # write_sheet refuses a locked panel with its own message
             sheet_owner_id=reviewer.id,
         ),
         "sheet.save",

@@ -114,8 +114,9 @@ def test_a_locked_panel_refuses_edits(database, scene):
         session.add(component)
 
     database.write(lock)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationFailed) as refused:
         _save(database, scene["expert"], scene["mine"], {"innovation": 40})
+    assert refused.value.key == "sheet.panel_locked"  # says why, not just "not allowed"
     _save(database, scene["media"], scene["mine"], {"story": 70})  # the media panel is open
 
 

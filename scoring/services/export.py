@@ -1,0 +1,137 @@
+"""Gathering the export workbook's data from the database (SPEC §5.5).
+
+A finalised campaign exports its frozen snapshot, so a file exported a week later is the
+same list; before finalising the live standings are exported and the Method sheet says
+"not finalised".
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sqlmodel import Session, select
+
+from scoring.engine import counted_totals, method_from_dict, ordered_groups
+from scoring.export import ExportData, build_workbook
+from scoring.export.workbook import final_columns
+from scoring.permissions import Actor, can_manage, require
+from scoring.services import audit
+from scoring.services.campaigns import categories, domains, method_for
+from scoring.services.finalise import active_snapshot, final_content
+from scoring.services.standings import load_frames
+from scoring.storage.models import Campaign, Component, Criterion, Entry, utcnow
+
+
+def _criteria(session: Session, campaign: Campaign) -> pd.DataFrame:
+    rows = session.exec(
+        select(Component.key, Criterion.key, Criterion.name, Criterion.max_points, Criterion.step)
+        .join(Component, Component.id == Criterion.component_id)
+        .where(Component.campaign_id == campaign.id)
+        .order_by(Component.id, Criterion.id)
+    ).all()
+    return pd.DataFrame(rows, columns=["panel", "criterion", "name", "max_points", "step"])
+
+
+def organisations(entries: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
+    """Per recommending unit: entries recommended, shortlisted, awarded, mean composite.
+
+    `entries` holds every entry of the campaign (code, recommender, status); `final` the
+    final list (code, award, composite). Units are sorted by awards, then mean composite.
+    """
+    merged = entries.merge(final[["code", "award", "composite"]], on="code", how="left")
+    merged["recommender"] = merged["recommender"].replace("", "—").fillna("—")
+    merged["shortlisted"] = merged["status"] == "shortlisted"
+    merged["awarded"] = merged["award"].fillna(False).astype(bool)
+    grouped = merged.groupby("recommender", sort=False)
+    frame = pd.DataFrame(
+        {
+            "recommended": grouped.size(),
+            "shortlisted": grouped["shortlisted"].sum().astype(np.int64),
+            "awarded": grouped["awarded"].sum().astype(np.int64),
+            "mean_composite": grouped["composite"].mean(),
+        }
+    ).reset_index()
+    return frame.sort_values(
+        ["awarded", "mean_composite", "recommender"],
+        ascending=[False, False, True],
+        na_position="last",
+    ).reset_index(drop=True)
+
+
+def export_data(session: Session, actor: Actor, campaign: Campaign) -> ExportData:
+    """Everything the workbook shows, for a campaign the actor may export."""
+    require(can_manage(actor), "export")
+    snapshot = active_snapshot(session, campaign)
+    content = json.loads(snapshot.content) if snapshot else final_content(session, actor, campaign)
+    method = method_from_dict(content["method"]) if snapshot else method_for(session, campaign)
+    every = pd.DataFrame(
+        session.exec(
+            select(Entry.code, Entry.applicant, Entry.recommender, Entry.status).where(
+                Entry.campaign_id == campaign.id
+            )
+        ).all(),
+        columns=["code", "applicant", "recommender", "status"],
+    )
+    records = content["standings"]
+    final = pd.DataFrame(
+        [
+            {
+                "group": r["group"],
+                "rank": r["rank"],
+                "code": r["code"],
+                "title": r["title"],
+                "category": r["category"],
+                "domain": r["domain"],
+                **{k: (np.nan if v is None else v) for k, v in r["components"].items()},
+                "composite": r["composite"],
+                "award": r["award"],
+                "tie": r["tie"],
+                "provisional": r["provisional"],
+                "override_reason": r.get("override"),
+            }
+            for r in records
+        ]
+    )
+    people = every.set_index("code")
+    final["applicant"] = final["code"].map(people["applicant"])
+    final["recommender"] = final["code"].map(people["recommender"])
+    if len(final):
+        order = ordered_groups(
+            list(final["group"]),
+            [c.name for c in categories(session, campaign.id)],
+            [d.name for d in domains(session, campaign.id)],
+            method.rank_group,
+        )
+        at = {group: index for index, group in enumerate(order)}
+        final = final.assign(_at=final["group"].map(at)).sort_values(["_at", "rank", "code"])
+        final = final[final_columns(method)].reset_index(drop=True)
+    else:
+        final = pd.DataFrame(columns=final_columns(method))
+    entries, scores, criteria = load_frames(session, campaign)
+    totals = counted_totals(entries, scores, criteria, method)
+    submitted = scores[scores["status"] == "submitted"]
+    counted = submitted.merge(
+        totals[["panel", "reviewer", "code", "total"]], on=["panel", "reviewer", "code"]
+    ).sort_values(["panel", "code", "reviewer", "criterion"], kind="stable")
+    audit.record(session, actor, "campaign.export", target=campaign.slug, campaign_id=campaign.id)
+    return ExportData(
+        campaign_name=campaign.name,
+        campaign_slug=campaign.slug,
+        year=campaign.year,
+        method=method,
+        final=final,
+        scores=counted[["panel", "reviewer", "code", "criterion", "score", "total"]],
+        votes=entries[["code", "votes"]].sort_values("code").reset_index(drop=True),
+        criteria=_criteria(session, campaign),
+        organisations=organisations(every, final),
+        exported_at=utcnow(),
+        exported_by=actor.username,
+        snapshot_sha256=snapshot.sha256 if snapshot else None,
+    )
+
+
+def export_workbook(session: Session, actor: Actor, campaign: Campaign) -> bytes:
+    """The .xlsx bytes of the campaign's export."""
+    return build_workbook(export_data(session, actor, campaign))

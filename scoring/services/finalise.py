@@ -1,0 +1,327 @@
+"""Decisions before finalising, the frozen final list, and panel locks (SPEC §2.7, §3 Awards).
+
+Organisers decide every tie across an award cut line, may apply committee overrides (grant
+or revoke an award, change a group's quota) with a written reason, lock the panels, and
+finalise: the standings are frozen as a snapshot whose SHA-256 is taken over canonical JSON,
+so anyone can later check that an exported list is the one that was frozen. A finalised
+campaign's results never change; withdrawing the snapshot needs an organiser and a reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session, col, select
+
+from scoring.engine import method_to_dict, standings_records
+from scoring.errors import NotFound, ValidationFailed
+from scoring.permissions import Actor, can_manage, require
+from scoring.services import audit
+from scoring.services.campaigns import components, method_for
+from scoring.services.standings import standings_frame
+from scoring.storage.models import (
+    AwardDecision,
+    Campaign,
+    Component,
+    Entry,
+    FinalSnapshot,
+    GroupQuota,
+    utcnow,
+)
+
+
+def ensure_open(campaign: Campaign) -> None:
+    """Refuse any change to a finalised campaign's results."""
+    if campaign.finalised_at is not None:
+        raise ValidationFailed("final.already_finalised")
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("final.reason_required")
+    return reason
+
+
+def _entry(session: Session, campaign: Campaign, code: str) -> Entry:
+    entry = session.exec(
+        select(Entry).where(Entry.campaign_id == campaign.id, Entry.code == code)
+    ).first()
+    if entry is None:
+        raise NotFound("error.no_such_entry", code=code)
+    return entry
+
+
+def pending_decisions(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
+    """Every tie across a cut line and every provisional entry holding an award.
+
+    Columns: kind ("cutline_tie" | "provisional_award"), group, code, title, rank,
+    composite, award, decided (a tie decision or an override exists), override.
+    Only undecided cut-line ties block finalising; provisional awards are listed so that the
+    committee looks at them, and may revoke with an override.
+    """
+    require(can_manage(actor), "final.pending")
+    frame = standings_frame(session, actor, campaign)
+    method = method_for(session, campaign)
+    decided = set(method.tie_decisions) | {o.code for o in method.overrides}
+    ties = frame[frame["tie_at_cutline"]].assign(kind="cutline_tie")
+    provisional = frame[frame["provisional"] & frame["award"] & ~frame["tie_at_cutline"]].assign(
+        kind="provisional_award"
+    )
+    rows = pd.concat([ties, provisional], ignore_index=True)
+    rows["decided"] = rows["code"].isin(decided)
+    columns = ["kind", "group", "code", "title", "rank", "composite", "award", "decided"]
+    return rows[[*columns, "override"]] if len(rows) else pd.DataFrame(columns=columns)
+
+
+def _upsert_decision(
+    session: Session,
+    actor: Actor,
+    campaign: Campaign,
+    entry: Entry,
+    kind: str,
+    award: bool,
+    reason: str,
+) -> None:
+    existing = session.exec(
+        select(AwardDecision).where(AwardDecision.entry_id == entry.id, AwardDecision.kind == kind)
+    ).first()
+    old = {"award": existing.award, "reason": existing.reason} if existing else None
+    decision = existing or AwardDecision(
+        campaign_id=campaign.id,
+        entry_id=entry.id,
+        kind=kind,
+        award=award,
+        reason=reason,
+        decided_by=actor.username,
+    )
+    decision.award, decision.reason = award, reason
+    decision.decided_by, decision.decided_at = actor.username, utcnow()
+    session.add(decision)
+    audit.record(
+        session,
+        actor,
+        f"award.{kind}",
+        target=entry.code,
+        campaign_id=campaign.id,
+        old=old,
+        new={"award": award, "reason": reason},
+    )
+
+
+def decide_tie(
+    session: Session, actor: Actor, campaign: Campaign, code: str, award: bool, reason: str
+) -> None:
+    """Record whether an entry in a cut-line tie gets the award."""
+    require(can_manage(actor), "final.decide_tie")
+    ensure_open(campaign)
+    reason = _reason(reason)
+    frame = standings_frame(session, actor, campaign)
+    row = frame[frame["code"] == code]
+    if row.empty or not bool(row["tie_at_cutline"].iloc[0]):
+        raise ValidationFailed("final.not_a_cutline_tie", code=code)
+    _upsert_decision(
+        session, actor, campaign, _entry(session, campaign, code), "tie", award, reason
+    )
+
+
+def set_override(
+    session: Session, actor: Actor, campaign: Campaign, code: str, award: bool, reason: str
+) -> None:
+    """A committee decision to grant or revoke one entry's award (shown as an override)."""
+    require(can_manage(actor), "final.override")
+    ensure_open(campaign)
+    entry = _entry(session, campaign, code)
+    if entry.status != "shortlisted":
+        raise ValidationFailed("final.not_shortlisted", code=code)
+    _upsert_decision(session, actor, campaign, entry, "override", award, _reason(reason))
+
+
+def clear_override(
+    session: Session, actor: Actor, campaign: Campaign, code: str, reason: str
+) -> None:
+    """Withdraw a committee override; the entry's award follows the rules again."""
+    require(can_manage(actor), "final.override")
+    ensure_open(campaign)
+    reason = _reason(reason)
+    entry = _entry(session, campaign, code)
+    existing = session.exec(
+        select(AwardDecision).where(
+            AwardDecision.entry_id == entry.id, AwardDecision.kind == "override"
+        )
+    ).first()
+    if existing is None:
+        return
+    audit.record(
+        session,
+        actor,
+        "award.override_cleared",
+        target=code,
+        campaign_id=campaign.id,
+        old={"award": existing.award, "reason": existing.reason},
+        new={"reason": reason},
+    )
+    session.delete(existing)
+
+
+def set_group_quota(
+    session: Session, actor: Actor, campaign: Campaign, group: str, quota: int, reason: str
+) -> None:
+    """Change one ranking group's award quota, with the committee's reason."""
+    require(can_manage(actor), "final.quota")
+    ensure_open(campaign)
+    reason = _reason(reason)
+    if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
+        raise ValidationFailed("final.bad_quota", quota=str(quota))
+    groups = set(standings_frame(session, actor, campaign)["group"])
+    if group not in groups:
+        raise ValidationFailed("final.unknown_group", group=group)
+    existing = session.exec(
+        select(GroupQuota).where(
+            GroupQuota.campaign_id == campaign.id, GroupQuota.group_label == group
+        )
+    ).first()
+    old = existing.quota if existing else campaign.award_quota
+    row = existing or GroupQuota(campaign_id=campaign.id, group_label=group, quota=quota)
+    row.quota, row.reason = quota, reason
+    session.add(row)
+    audit.record(
+        session,
+        actor,
+        "award.quota",
+        target=group,
+        campaign_id=campaign.id,
+        old=old,
+        new={"quota": quota, "reason": reason},
+    )
+
+
+def set_panel_lock(
+    session: Session, actor: Actor, campaign: Campaign, panel: str, locked: bool, reason: str
+) -> None:
+    """Lock a panel (no more edits anywhere) or unlock it, with a reason."""
+    require(can_manage(actor), "panel.lock")
+    ensure_open(campaign)
+    reason = _reason(reason)
+    component = session.exec(
+        select(Component).where(
+            Component.campaign_id == campaign.id,
+            Component.key == panel,
+            Component.kind == "panel",
+        )
+    ).first()
+    if component is None:
+        raise ValidationFailed("sheet.no_panel", panel=panel)
+    old = {"locked": component.locked, "reason": component.lock_reason}
+    component.locked, component.lock_reason = locked, reason
+    session.add(component)
+    audit.record(
+        session,
+        actor,
+        "panel.lock" if locked else "panel.unlock",
+        target=panel,
+        campaign_id=campaign.id,
+        old=old,
+        new={"locked": locked, "reason": reason},
+    )
+
+
+def canonical_json(content: Any) -> str:
+    """One text per content: sorted keys, no spaces, UTF-8 kept, NaN refused."""
+    return json.dumps(
+        content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
+
+
+def final_content(session: Session, actor: Actor, campaign: Campaign) -> dict[str, Any]:
+    """What a snapshot freezes: the campaign, its method, and every standings record."""
+    method = method_for(session, campaign)
+    frame = standings_frame(session, actor, campaign)
+    records = standings_records(frame, method)
+    reasons = dict(zip(frame["code"], frame["override"], strict=True))
+    for record in records:
+        record["override"] = reasons.get(record["code"])
+    return {
+        "campaign": {"slug": campaign.slug, "name": campaign.name, "year": campaign.year},
+        "method": method_to_dict(method),
+        "standings": records,
+    }
+
+
+def finalise(session: Session, actor: Actor, campaign: Campaign) -> FinalSnapshot:
+    """Freeze the standings; refused while a cut-line tie is undecided or a panel is open."""
+    require(can_manage(actor), "final.finalise")
+    ensure_open(campaign)
+    open_panels = [
+        c.key for c in components(session, campaign.id) if c.kind == "panel" and not c.locked
+    ]
+    if open_panels:
+        raise ValidationFailed("final.panels_open", panels=", ".join(open_panels))
+    pending = pending_decisions(session, actor, campaign)
+    undecided = pending[(pending["kind"] == "cutline_tie") & ~pending["decided"]]
+    if len(undecided):
+        raise ValidationFailed("final.undecided_ties", codes=", ".join(undecided["code"]))
+    content = canonical_json(final_content(session, actor, campaign))
+    snapshot = FinalSnapshot(
+        campaign_id=campaign.id,
+        content=content,
+        sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
+        created_by=actor.username,
+    )
+    session.add(snapshot)
+    campaign.finalised_at = utcnow()
+    session.add(campaign)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "campaign.finalise",
+        target=campaign.slug,
+        campaign_id=campaign.id,
+        new={"sha256": snapshot.sha256},
+    )
+    return snapshot
+
+
+def active_snapshot(session: Session, campaign: Campaign) -> FinalSnapshot | None:
+    """The snapshot in force (None when the campaign is not finalised)."""
+    return session.exec(
+        select(FinalSnapshot)
+        .where(FinalSnapshot.campaign_id == campaign.id, col(FinalSnapshot.withdrawn_at).is_(None))
+        .order_by(col(FinalSnapshot.id).desc())
+    ).first()
+
+
+def unfinalise(session: Session, actor: Actor, campaign: Campaign, reason: str) -> None:
+    """Withdraw the snapshot (kept, marked withdrawn) so results may change again."""
+    require(can_manage(actor), "final.unfinalise")
+    reason = _reason(reason)
+    if campaign.finalised_at is None:
+        raise ValidationFailed("final.not_finalised")
+    snapshot = active_snapshot(session, campaign)
+    if snapshot is not None:
+        snapshot.withdrawn_at, snapshot.withdrawn_reason = utcnow(), reason
+        session.add(snapshot)
+    campaign.finalised_at = None
+    session.add(campaign)
+    audit.record(
+        session,
+        actor,
+        "campaign.unfinalise",
+        target=campaign.slug,
+        campaign_id=campaign.id,
+        old={"sha256": snapshot.sha256 if snapshot else None},
+        new={"reason": reason},
+    )
+
+
+def final_records(session: Session, actor: Actor, campaign: Campaign) -> list[dict[str, Any]]:
+    """The final list: the frozen records of a finalised campaign, else the live ones."""
+    require(can_manage(actor), "final.read")
+    snapshot = active_snapshot(session, campaign)
+    if snapshot is not None:
+        return json.loads(snapshot.content)["standings"]
+    return final_content(session, actor, campaign)["standings"]
