@@ -129,6 +129,16 @@ def _pages_for(role: str, translate: Translator) -> list[st.Page]:
             "pages/standings.py", title=translate("nav.standings"), icon=":material/leaderboard:"
         ),
         st.Page("pages/meeting.py", title=translate("nav_review.meeting"), icon=":material/forum:"),
+        st.Page(
+            "pages/finalise.py",
+            title=translate("nav_review.finalise"),
+            icon=":material/verified:",
+        ),
+        st.Page(
+            "pages/announce.py",
+            title=translate("nav_review.announce"),
+            icon=":material/campaign:",
+        ),
         st.Page("pages/users.py", title=translate("nav.users"), icon=":material/group:"),
         st.Page("pages/audit.py", title=translate("nav.audit"), icon=":material/history:"),
     ]

@@ -118,12 +118,12 @@ def entry_link(code: str, label: str) -> None:
     )
 
 
-def thumbnail(sha: str | None) -> Path | None:
-    """The cached gallery thumbnail of a stored image (None without a usable image)."""
+def thumbnail(sha: str | None, width: int = 480, height: int = 320) -> Path | None:
+    """A cached rendition of a stored image fitted in width x height (None without one)."""
     if not sha:
         return None
     try:
-        return context.asset_store().thumbnail(sha)
+        return context.asset_store().thumbnail(sha, width, height)
     except AssetError:
         return None
 

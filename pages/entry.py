@@ -11,6 +11,7 @@ from pages._shared import (
     plain,
     run_write,
     t,
+    thumbnail,
 )
 from scoring import charts, context
 from scoring.errors import ReviewDeskError, StaleEdit
@@ -63,12 +64,9 @@ def _images(entry: EntryView) -> None:
     count = len(entry.images)
     key = f"image_{entry.code}"
     index = min(st.session_state.get(key, 0), count - 1)
-    store = context.asset_store()
-    picture = entry.images[index]
-    try:
-        shown = store.thumbnail(picture.sha256, *DISPLAY_SIZE)
-    except ReviewDeskError as error:
-        st.warning(error.message(tr.lang))
+    shown = thumbnail(entry.images[index].sha256, *DISPLAY_SIZE)
+    if shown is None:
+        st.warning(tr("entry_page.image_unreadable"))
     else:
         st.image(str(shown), width="stretch")
     steps = st.columns([1, 2, 1])

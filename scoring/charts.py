@@ -266,3 +266,26 @@ def meeting_spread(totals: Sequence[float], mine: float | None, tr: Translator) 
     figure.update_xaxes(title=tr("score.spread_axis"), range=[0, 100])
     figure.update_yaxes(visible=False, range=[-1, 1])
     return _layout(figure, 200)
+
+
+def organisations_chart(units: pd.DataFrame, tr: Translator) -> go.Figure:
+    """Per recommending unit: entries shortlisted beside entries awarded (优秀组织奖)."""
+    figure = go.Figure(
+        [
+            go.Bar(
+                name=tr("finalise.org_shortlisted"),
+                x=units["recommender"],
+                y=units["shortlisted"],
+                marker_color=OTHER_COLOUR,
+            ),
+            go.Bar(
+                name=tr("finalise.org_awarded"),
+                x=units["recommender"],
+                y=units["awarded"],
+                marker_color=AWARD_COLOUR,
+            ),
+        ]
+    )
+    figure.update_layout(barmode="group")
+    figure.update_yaxes(title=tr("chart.count_entries"), dtick=1)
+    return _layout(figure, 380)

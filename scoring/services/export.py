@@ -115,7 +115,6 @@ def export_data(session: Session, actor: Actor, campaign: Campaign) -> ExportDat
     counted = submitted.merge(
         totals[["panel", "reviewer", "code", "total"]], on=["panel", "reviewer", "code"]
     ).sort_values(["panel", "code", "reviewer", "criterion"], kind="stable")
-    audit.record(session, actor, "campaign.export", target=campaign.slug, campaign_id=campaign.id)
     return ExportData(
         campaign_name=campaign.name,
         campaign_slug=campaign.slug,
@@ -133,5 +132,14 @@ def export_data(session: Session, actor: Actor, campaign: Campaign) -> ExportDat
 
 
 def export_workbook(session: Session, actor: Actor, campaign: Campaign) -> bytes:
-    """The .xlsx bytes of the campaign's export."""
-    return build_workbook(export_data(session, actor, campaign))
+    """The .xlsx bytes of the campaign's export (the export itself is audited)."""
+    data = export_data(session, actor, campaign)
+    audit.record(
+        session,
+        actor,
+        "campaign.export",
+        target=campaign.slug,
+        campaign_id=campaign.id,
+        new={"snapshot_sha256": data.snapshot_sha256},
+    )
+    return build_workbook(data)

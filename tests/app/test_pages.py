@@ -219,3 +219,42 @@ def test_organiser_opens_a_meeting_round_from_the_page(app_data):
     at.button[0].click().run()
     assert not at.exception and not at.error
     assert [t.value for t in at.text] == ["T-002  另一作品"]
+
+
+def test_finalise_page_refuses_while_panels_are_open_and_offers_the_download(app_data):
+    at = _app("boss", "organiser")
+    at.switch_page("pages/finalise.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["定稿与导出"]
+    at.button(key="finalise").click().run()
+    assert any("还有评审组未锁定" in e.value for e in at.error)
+    assert at.get("download_button")  # the export is offered before and after finalising
+
+
+def test_announcement_reveals_winners_one_at_a_time_from_the_last_place(app_data):
+    from scoring.services.finalise import set_override
+
+    def grant(session):
+        from scoring.services.campaigns import get_campaign
+
+        campaign = get_campaign(session, "test-2020")
+        set_override(session, ORGANISER, campaign, "T-001", True, "评委会")
+        set_override(session, ORGANISER, campaign, "T-002", True, "评委会")
+
+    context.database().write(grant)
+    at = _app("boss", "organiser")
+    at.switch_page("pages/announce.py").run()
+    assert not at.exception
+    assert [t.value for t in at.text] == ["数字政府 · 2 个获奖"]
+    at.button[0].click().run()  # start
+    assert "即将揭晓" in "".join(m.value for m in at.markdown)
+    at.button(key="announce_next").click().run()
+    first = "".join(m.value for m in at.markdown)
+    at.button(key="announce_next").click().run()
+    second = "".join(m.value for m in at.markdown)
+    # Both tie at 0 (rank 1); within a rank the reveal follows the code.
+    assert (
+        "<div class='rd-title'>测试作品</div>" in first and "<div class='rd-earlier'>" not in first
+    )
+    assert "<div class='rd-title'>另一作品</div>" in second
+    assert "<div class='rd-earlier'>测试作品 · 某单位</div>" in second

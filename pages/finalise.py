@@ -1,0 +1,233 @@
+"""Finalise and export: panel locks, cut-line ties, committee overrides, the frozen list."""
+
+import pandas as pd
+import streamlit as st
+
+from pages._shared import current_actor, pick_campaign, plain, require_page, run_write, t
+from scoring import charts, context
+from scoring.permissions import can_manage
+from scoring.services.campaigns import components
+from scoring.services.export import export_data, export_workbook
+from scoring.services.finalise import (
+    active_snapshot,
+    clear_override,
+    decide_tie,
+    finalise,
+    pending_decisions,
+    set_group_quota,
+    set_override,
+    set_panel_lock,
+    unfinalise,
+)
+from scoring.services.standings import standings_frame
+from scoring.tables import component_label
+
+actor = current_actor()
+require_page(can_manage(actor))
+tr = t()
+campaign = pick_campaign(actor)
+if campaign is None:
+    st.stop()
+
+st.title(tr("finalise.title"))
+st.caption(campaign.name)
+
+with context.database().read() as session:
+    snapshot = active_snapshot(session, campaign)
+    panels = [c for c in components(session, campaign.id) if c.kind == "panel"]
+    pending = pending_decisions(session, actor, campaign)
+    standings = standings_frame(session, actor, campaign)
+finalised = snapshot is not None
+
+
+def _rerun_after(ok: bool) -> None:
+    if ok:
+        st.rerun()
+
+
+# --- state --------------------------------------------------------------------------------
+if finalised:
+    st.success(
+        tr(
+            "finalise.is_final",
+            at=snapshot.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            by=snapshot.created_by,
+        )
+    )
+    st.code(snapshot.sha256, language=None)
+    with st.expander(tr("finalise.withdraw")):
+        st.caption(tr("finalise.withdraw_explain"))
+        reason = st.text_input(tr("finalise.reason"), key="unfinalise_reason")
+        if st.button(tr("finalise.withdraw_button"), key="unfinalise"):
+            _rerun_after(run_write(lambda s: unfinalise(s, actor, campaign, reason))[0])
+
+# --- panel locks ----------------------------------------------------------------------------
+st.subheader(tr("finalise.locks"))
+for panel in panels:
+    name = component_label(panel.key, tr)
+    state, reason_cell, action = st.columns([2, 4, 2], vertical_alignment="bottom")
+    state.markdown(
+        f"**{name}** · "
+        + (
+            tr("finalise.locked", reason=plain(panel.lock_reason))
+            if panel.locked
+            else tr("finalise.open")
+        )
+    )
+    reason = reason_cell.text_input(
+        tr("finalise.reason"), key=f"lock_reason_{panel.key}", disabled=finalised
+    )
+    label = "finalise.unlock" if panel.locked else "finalise.lock"
+    if action.button(tr(label), key=f"lock_{panel.key}", disabled=finalised, width="stretch"):
+        _rerun_after(
+            run_write(
+                lambda s, p=panel.key, r=reason, lock=not panel.locked: set_panel_lock(
+                    s, actor, campaign, p, lock, r
+                ),
+                "finalise.saved",
+            )[0]
+        )
+
+# --- decisions ------------------------------------------------------------------------------
+st.subheader(tr("finalise.pending"))
+if pending.empty:
+    st.caption(tr("finalise.nothing_pending"))
+else:
+    shown = pd.DataFrame(
+        {
+            tr("finalise.kind"): pending["kind"].map(lambda k: tr(f"finalise.kind_{k}")),
+            tr("standings.group"): pending["group"],
+            tr("entry.code"): pending["code"],
+            tr("entry.title"): pending["title"],
+            tr("standings.rank"): pending["rank"],
+            tr("standings.composite"): pending["composite"].map(lambda v: f"{v:.4f}"),
+            tr("standings.award"): pending["award"].map(lambda a: "★" if a else ""),
+            tr("finalise.decided"): pending["decided"].map(lambda d: "✓" if d else "—"),
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch")
+    ties = pending[pending["kind"] == "cutline_tie"]
+    if len(ties) and not finalised:
+        with st.form("tie_form"):
+            st.markdown(f"**{tr('finalise.decide_tie')}**")
+            code = st.selectbox(
+                tr("entry.code"),
+                list(ties["code"]),
+                format_func=lambda c: f"{c} {ties.set_index('code').loc[c, 'title']}",
+            )
+            award = st.radio(
+                tr("finalise.award_question"),
+                [True, False],
+                format_func=lambda a: tr("finalise.yes" if a else "finalise.no"),
+                horizontal=True,
+            )
+            reason = st.text_input(tr("finalise.reason"))
+            if st.form_submit_button(tr("finalise.record")):
+                _rerun_after(
+                    run_write(
+                        lambda s: decide_tie(s, actor, campaign, code, award, reason),
+                        "finalise.saved",
+                    )[0]
+                )
+
+# --- committee overrides ----------------------------------------------------------------------
+st.subheader(tr("finalise.overrides"))
+overridden = standings[standings["override"].notna()]
+for row in overridden.to_dict("records"):
+    cells = st.columns([6, 2], vertical_alignment="center")
+    cells[0].markdown(
+        tr(
+            "finalise.override_line",
+            code=plain(row["code"]),
+            title=plain(row["title"]),
+            award=tr("finalise.yes" if row["award"] else "finalise.no"),
+            reason=plain(row["override"]),
+        )
+    )
+    if cells[1].button(tr("finalise.clear"), key=f"clear_{row['code']}", disabled=finalised):
+        _rerun_after(
+            run_write(
+                lambda s, c=row["code"]: clear_override(
+                    s, actor, campaign, c, tr("finalise.cleared_reason")
+                ),
+                "finalise.saved",
+            )[0]
+        )
+if not finalised:
+    titles = dict(zip(standings["code"], standings["title"], strict=True))
+    with st.form("override_form"):
+        st.markdown(f"**{tr('finalise.add_override')}**")
+        code = st.selectbox(
+            tr("entry.code"), list(standings["code"]), format_func=lambda c: f"{c} {titles[c]}"
+        )
+        grant = st.radio(
+            tr("finalise.override_action"),
+            [True, False],
+            format_func=lambda a: tr("finalise.grant" if a else "finalise.revoke"),
+            horizontal=True,
+        )
+        reason = st.text_input(tr("finalise.reason"))
+        if st.form_submit_button(tr("finalise.apply")):
+            _rerun_after(
+                run_write(
+                    lambda s: set_override(s, actor, campaign, code, grant, reason),
+                    "finalise.saved",
+                )[0]
+            )
+    with st.form("quota_form"):
+        st.markdown(f"**{tr('finalise.quota')}**")
+        groups = list(dict.fromkeys(standings["group"]))
+        group = st.selectbox(tr("standings.group"), groups)
+        quota = st.number_input(tr("finalise.quota_value"), min_value=0, step=1, value=1)
+        reason = st.text_input(tr("finalise.reason"))
+        if st.form_submit_button(tr("finalise.apply")):
+            _rerun_after(
+                run_write(
+                    lambda s: set_group_quota(s, actor, campaign, group, int(quota), reason),
+                    "finalise.saved",
+                )[0]
+            )
+
+# --- finalise and export ------------------------------------------------------------------------
+st.subheader(tr("finalise.finalise"))
+if not finalised:
+    st.caption(tr("finalise.finalise_explain"))
+    if st.button(tr("finalise.finalise_button"), type="primary", key="finalise"):
+        _rerun_after(run_write(lambda s: finalise(s, actor, campaign), "finalise.done")[0])
+
+
+def _workbook() -> bytes:
+    """Built only when the button is pressed; the export is audited."""
+    return context.database().write(lambda s: export_workbook(s, actor, campaign))
+
+
+st.download_button(
+    tr("finalise.download"),
+    data=_workbook,
+    file_name=f"{campaign.slug}-final.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    icon=":material/download:",
+    key="download_export",
+)
+st.caption(tr("finalise.download_note"))
+
+# --- organisations ------------------------------------------------------------------------------
+st.subheader(tr("finalise.organisations"))
+with context.database().read() as session:
+    units = export_data(session, actor, campaign).organisations
+if len(units):
+    figure = charts.organisations_chart(units, tr)
+    st.plotly_chart(figure, width="stretch")
+    st.dataframe(
+        units.rename(
+            columns={
+                "recommender": tr("finalise.org_unit"),
+                "recommended": tr("finalise.org_recommended"),
+                "shortlisted": tr("finalise.org_shortlisted"),
+                "awarded": tr("finalise.org_awarded"),
+                "mean_composite": tr("finalise.org_mean"),
+            }
+        ).style.format(precision=2),
+        hide_index=True,
+        width="stretch",
+    )
