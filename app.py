@@ -124,6 +124,11 @@ def _pages_for(role: str, translate: Translator) -> list[st.Page]:
             icon=":material/home:",
             default=True,
         ),
+        st.Page(
+            "pages/intake.py",
+            title=translate("nav_review.intake"),
+            icon=":material/upload_file:",
+        ),
         gallery,
         st.Page(
             "pages/standings.py", title=translate("nav.standings"), icon=":material/leaderboard:"

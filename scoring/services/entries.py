@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from scoring.engine.groups import group_labels
 from scoring.errors import ValidationFailed
 from scoring.permissions import Actor, can_manage, require
 from scoring.services import audit
@@ -16,6 +17,7 @@ from scoring.storage.models import (
     Domain,
     Entry,
     ScoreSheet,
+    VoteTally,
 )
 
 REVIEW_STATES = ("to_score", "draft", "submitted", "conflict")
@@ -142,3 +144,78 @@ def campaign_counts(session: Session, campaign: Campaign) -> dict[str, int]:
     counts["sheets_submitted"] = sheets.count("submitted")
     counts["sheets_draft"] = sheets.count("draft")
     return counts
+
+
+def top_by_votes(session: Session, actor: Actor, campaign: Campaign, per_group: int) -> list[str]:
+    """Codes of the accepted (or shortlisted) entries with the most votes in each ranking group.
+
+    A proposal for the shortlist, adjusted by hand before it is applied: entries tied with
+    the last one taken are all included, so that nobody is left out by an arbitrary cut.
+    """
+    require(can_manage(actor), "entries.shortlist")
+    if isinstance(per_group, bool) or not isinstance(per_group, int) or per_group < 1:
+        raise ValidationFailed("shortlist.bad_top", value=str(per_group))
+    rows = session.exec(
+        select(Entry.code, Category.name, Domain.name, VoteTally.votes)
+        .join(Category, Category.id == Entry.category_id)
+        .join(Domain, Domain.id == Entry.domain_id)
+        .outerjoin(VoteTally, VoteTally.entry_id == Entry.id)
+        .where(
+            Entry.campaign_id == campaign.id,
+            col(Entry.status).in_(["accepted", "shortlisted"]),
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=["code", "category", "domain", "votes"])
+    frame["votes"] = frame["votes"].fillna(0).astype("int64")
+    frame["group"] = group_labels(frame, campaign.rank_group)
+    chosen: list[str] = []
+    for _, own in frame.groupby("group", sort=True):
+        own = own.sort_values(["votes", "code"], ascending=[False, True])
+        if len(own) > per_group:
+            floor = own["votes"].iloc[per_group - 1]
+            own = own[own["votes"] >= floor]
+        chosen += list(own["code"])
+    return sorted(chosen)
+
+
+def unshortlist(session: Session, actor: Actor, campaign: Campaign, codes: list[str]) -> int:
+    """Take entries off the shortlist (back to accepted); refused once anyone scored them."""
+    require(can_manage(actor), "entries.shortlist")
+    entries = {
+        e.code: e
+        for e in session.exec(
+            select(Entry).where(Entry.campaign_id == campaign.id, col(Entry.code).in_(codes))
+        )
+    }
+    unknown = [c for c in codes if c not in entries]
+    if unknown:
+        raise ValidationFailed("shortlist.unknown_codes", codes=", ".join(unknown))
+    scored = sorted(
+        set(
+            session.exec(
+                select(Entry.code)
+                .join(ScoreSheet, ScoreSheet.entry_id == Entry.id)
+                .where(col(Entry.code).in_(codes), Entry.campaign_id == campaign.id)
+            )
+        )
+    )
+    if scored:
+        raise ValidationFailed("shortlist.already_scored", codes=", ".join(scored))
+    changed = 0
+    for code in codes:
+        entry = entries[code]
+        if entry.status != "shortlisted":
+            continue
+        audit.record(
+            session,
+            actor,
+            "entry.status",
+            target=code,
+            campaign_id=campaign.id,
+            old="shortlisted",
+            new="accepted",
+        )
+        entry.status = "accepted"
+        session.add(entry)
+        changed += 1
+    return changed

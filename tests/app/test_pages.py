@@ -258,3 +258,33 @@ def test_announcement_reveals_winners_one_at_a_time_from_the_last_place(app_data
     )
     assert "<div class='rd-title'>另一作品</div>" in second
     assert "<div class='rd-earlier'>测试作品 · 某单位</div>" in second
+
+
+def test_intake_shows_the_report_and_saves_nothing_from_a_bad_file(app_data):
+    bad = (
+        "编号,名称,申报主体,类别,领域\n"
+        "N-1,新作品,某局,数字政府,政务服务\n"
+        "N-2,另一个,某局,不存在的类别,政务服务\n"
+    )
+    at = _app("boss", "organiser")
+    at.switch_page("pages/intake.py").run()
+    assert not at.exception
+    at.get("file_uploader")[0].upload("entries.csv", bad.encode("utf-8"), "text/csv")
+    at.run()
+    assert any("1 处问题" in e.value for e in at.error)
+    report = at.dataframe[0].value
+    assert list(report["行"]) == [3] and list(report["列"]) == ["category"]
+    assert not [b for b in at.button if b.key == "entries_confirm"]
+
+    good = bad.replace("不存在的类别", "数字经济")
+    at.get("file_uploader")[0].upload("entries.csv", good.encode("utf-8"), "text/csv")
+    at.run()
+    assert any("2 件作品" in s.value for s in at.success)
+    at.button(key="entries_confirm").click().run()
+    assert not at.error
+    from scoring.services.campaigns import get_campaign
+    from scoring.services.entries import entries_frame
+
+    with context.database().read() as session:
+        codes = set(entries_frame(session, ORGANISER, get_campaign(session, "test-2020"))["code"])
+    assert {"N-1", "N-2"} <= codes

@@ -23,7 +23,18 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-ORGANISER_PAGES = ["活动概览", "作品库", "实时排名", "评审会", "用户管理", "审计日志", "我的账号"]
+ORGANISER_PAGES = [
+    "活动概览",
+    "作品导入与审核",
+    "作品库",
+    "实时排名",
+    "评审会",
+    "定稿与导出",
+    "结果发布",
+    "用户管理",
+    "审计日志",
+    "我的账号",
+]
 REVIEWER_PAGES = ["作品库", "我的进度", "我的账号"]
 DEMO_CAMPAIGNS = {"2020青岛信息化典型案例评选", "2020数字政府创新人物评选"}
 
@@ -105,9 +116,12 @@ def test_english_interface_from_the_login_page_on(page, demo_server):
     expect(nav_labels(page)).to_have_text(
         [
             "Overview",
+            "Intake and pre-check",
             "Entries",
             "Live standings",
             "Review meeting",
+            "Finalise and export",
+            "Announcement",
             "Users",
             "Audit log",
             "My account",

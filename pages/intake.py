@@ -1,0 +1,196 @@
+"""Intake: imports with their report before saving, pre-check, and the shortlist."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pages._shared import current_actor, pick_campaign, require_page, run_write, t
+from scoring import context
+from scoring.importers.entries import apply_entries_import, plan_entries_import
+from scoring.importers.scores import import_scores
+from scoring.importers.votes import import_votes
+from scoring.permissions import can_manage
+from scoring.services.entries import entries_frame, shortlist, top_by_votes, unshortlist
+from scoring.services.precheck import decide, flag_messages, precheck_flags
+
+actor = current_actor()
+require_page(can_manage(actor))
+tr = t()
+campaign = pick_campaign(actor)
+if campaign is None:
+    st.stop()
+
+st.title(tr("intake.title"))
+st.caption(campaign.name)
+
+
+def _problems_table(problems) -> None:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("intake.row"): [p.row if p.row is not None else "—" for p in problems],
+                tr("intake.column"): [p.column or "—" for p in problems],
+                tr("intake.reason"): [tr(p.key, **p.params) for p in problems],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _saved(upload, folder: Path) -> Path:
+    """An uploaded file kept on disk for the importer (zips are read member by member)."""
+    target = folder / Path(upload.name).name
+    target.write_bytes(upload.getvalue())
+    return target
+
+
+def _entries_tab() -> None:
+    st.caption(tr("intake.entries_explain"))
+    workbook = st.file_uploader(tr("intake.workbook"), type=["xlsx", "csv"], key="entries_workbook")
+    assets = st.file_uploader(tr("intake.assets"), type=["zip"], key="entries_assets")
+    if workbook is None:
+        return
+    with tempfile.TemporaryDirectory(dir=context.asset_store().root) as scratch:
+        folder = Path(scratch)
+        book = _saved(workbook, folder)
+        archive = _saved(assets, folder) if assets is not None else None
+        with context.database().read() as session:
+            plan = plan_entries_import(session, campaign, book, archive)
+        if not plan.report.ok:
+            st.error(tr("intake.refused", count=len(plan.report.problems)))
+            _problems_table(plan.report.problems)
+            return
+        st.success(tr("intake.ready", entries=len(plan.entries), files=plan.file_count))
+        for warning in plan.report.warnings:
+            st.caption(f"• {warning.message(tr.lang)}")
+        preview = pd.DataFrame([p.values for p in plan.entries])
+        st.dataframe(preview, hide_index=True, width="stretch", height=240)
+        if st.button(tr("intake.confirm"), type="primary", key="entries_confirm"):
+
+            def work(session):
+                fresh = plan_entries_import(session, campaign, book, archive)
+                return apply_entries_import(session, actor, campaign, fresh, context.asset_store())
+
+            ok, count = run_write(work)
+            if ok:
+                st.success(tr("cli.entries_imported", count=count))
+
+
+def _simple_import(kind: str) -> None:
+    st.caption(tr(f"intake.{kind}_explain"))
+    upload = st.file_uploader(tr("intake.workbook"), type=["xlsx", "csv"], key=f"{kind}_file")
+    submit = kind == "scores" and st.checkbox(tr("intake.submit_complete"), key="scores_submit")
+    if upload is None or not st.button(tr("intake.import"), key=f"{kind}_import"):
+        return
+    path, data = Path(upload.name), upload.getvalue()
+
+    def work(session):
+        if kind == "votes":
+            return import_votes(session, actor, campaign, path, data)
+        return import_scores(session, actor, campaign, path, submit=submit, data=data)
+
+    ok, result = run_write(work)
+    if ok and kind == "votes":
+        st.success(tr("cli.votes_imported", count=result))
+    elif ok:
+        st.success(tr("cli.scores_imported", **result))
+
+
+def _precheck_tab() -> None:
+    with context.database().read() as session:
+        frame = precheck_flags(
+            session, actor, campaign, context.asset_store(), verify_content=False
+        )
+    flagged = frame[frame["flags"].map(bool)]
+    cells = st.columns(3)
+    cells[0].metric(tr("intake.entries"), len(frame))
+    cells[1].metric(tr("intake.flagged"), len(flagged))
+    cells[2].metric(tr("status.accepted"), int((frame["status"] == "accepted").sum()))
+    only_flagged = st.toggle(tr("intake.only_flagged"), value=True, key="precheck_flagged")
+    shown = flagged if only_flagged else frame
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("entry.code"): shown["code"],
+                tr("entry.title"): shown["title"],
+                tr("entry_page.applicant"): shown["applicant"],
+                tr("entry.status"): shown["status"].map(lambda s: tr(f"status.{s}")),
+                tr("intake.flags"): shown["flags"].map(
+                    lambda flags: "；".join(flag_messages(flags, tr.lang))
+                ),
+                tr("intake.reason"): shown["status_reason"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    with st.form("precheck_decide"):
+        codes = st.multiselect(
+            tr("intake.decide_codes"),
+            list(frame["code"]),
+            placeholder=tr("gallery.any"),
+        )
+        decision = st.radio(
+            tr("intake.decision"),
+            ["accepted", "rejected"],
+            format_func=lambda s: tr(f"status.{s}"),
+            horizontal=True,
+        )
+        reason = st.text_input(tr("intake.reason"))
+        if st.form_submit_button(tr("intake.apply")) and codes:
+            ok, count = run_write(lambda s: decide(s, actor, campaign, codes, decision, reason))
+            if ok:
+                st.success(tr("intake.decided", count=count))
+
+
+def _shortlist_tab() -> None:
+    with context.database().read() as session:
+        frame = entries_frame(session, actor, campaign)
+    accepted = list(frame.loc[frame["status"] == "accepted", "code"])
+    chosen = list(frame.loc[frame["status"] == "shortlisted", "code"])
+    st.metric(tr("status.shortlisted"), len(chosen))
+    top, go = st.columns([1, 3], vertical_alignment="bottom")
+    per_group = top.number_input(tr("intake.top_n"), min_value=1, value=3, step=1)
+    if go.button(tr("intake.propose")):
+        with context.database().read() as session:
+            st.session_state["shortlist_pick"] = [
+                c for c in top_by_votes(session, actor, campaign, int(per_group)) if c in accepted
+            ]
+    pick = st.multiselect(
+        tr("intake.to_shortlist"), accepted, key="shortlist_pick", placeholder=tr("gallery.any")
+    )
+    if st.button(tr("intake.shortlist"), type="primary", disabled=not pick):
+        ok, count = run_write(lambda s: shortlist(s, actor, campaign, codes=pick))
+        if ok:
+            st.success(tr("cli.shortlisted", count=count))
+    drop = st.multiselect(
+        tr("intake.to_unshortlist"), chosen, key="unshortlist_pick", placeholder=tr("gallery.any")
+    )
+    if st.button(tr("intake.unshortlist"), disabled=not drop):
+        ok, count = run_write(lambda s: unshortlist(s, actor, campaign, drop))
+        if ok:
+            st.success(tr("intake.unshortlisted", count=count))
+
+
+entries_tab, votes_tab, scores_tab, precheck_tab, shortlist_tab = st.tabs(
+    [
+        tr("intake.tab_entries"),
+        tr("intake.tab_votes"),
+        tr("intake.tab_scores"),
+        tr("intake.tab_precheck"),
+        tr("intake.tab_shortlist"),
+    ]
+)
+with entries_tab:
+    _entries_tab()
+with votes_tab:
+    _simple_import("votes")
+with scores_tab:
+    _simple_import("scores")
+with precheck_tab:
+    _precheck_tab()
+with shortlist_tab:
+    _shortlist_tab()
