@@ -125,6 +125,11 @@ def _pages_for(role: str, translate: Translator) -> list[st.Page]:
             default=True,
         ),
         st.Page(
+            "pages/setup.py",
+            title=translate("nav_review.setup"),
+            icon=":material/settings:",
+        ),
+        st.Page(
             "pages/intake.py",
             title=translate("nav_review.intake"),
             icon=":material/upload_file:",

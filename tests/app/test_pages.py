@@ -288,3 +288,17 @@ def test_intake_shows_the_report_and_saves_nothing_from_a_bad_file(app_data):
     with context.database().read() as session:
         codes = set(entries_frame(session, ORGANISER, get_campaign(session, "test-2020"))["code"])
     assert {"N-1", "N-2"} <= codes
+
+
+def test_setup_page_saves_a_setting(app_data):
+    at = _app("boss", "organiser")
+    at.switch_page("pages/setup.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["活动设置"]
+    at.toggle[0].set_value(True)
+    at.button[-1].click().run()  # 保存修改
+    assert not at.error, [e.value for e in at.error]
+    from scoring.services.campaigns import get_campaign
+
+    with context.database().read() as session:
+        assert get_campaign(session, "test-2020").blind_review is True
