@@ -136,6 +136,11 @@ def _pages_for(role: str, translate: Translator) -> list[st.Page]:
         ),
         gallery,
         st.Page(
+            "pages/assign.py",
+            title=translate("nav_review.assign"),
+            icon=":material/assignment_ind:",
+        ),
+        st.Page(
             "pages/standings.py", title=translate("nav.standings"), icon=":material/leaderboard:"
         ),
         st.Page("pages/meeting.py", title=translate("nav_review.meeting"), icon=":material/forum:"),

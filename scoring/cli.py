@@ -103,6 +103,19 @@ def cmd_shortlist(args: argparse.Namespace) -> None:
     _say("cli.shortlisted", count=count)
 
 
+def cmd_assign(args: argparse.Namespace) -> None:
+    from scoring.services.assignments import auto_assign
+
+    result = _write(lambda s: auto_assign(s, CLI, get_campaign(s, args.campaign), cap=args.cap))
+    if not result.total_added:
+        _say("assign_auto.nothing")
+        return
+    detail = ", ".join(f"{panel} +{count}" for panel, count in result.added.items())
+    _say("assign_auto.done", added=result.total_added, detail=detail)
+    for panel, loads in result.loads.items():
+        print(f"  {panel}: " + ", ".join(f"{user} {n}" for user, n in sorted(loads.items())))
+
+
 def cmd_standings(args: argparse.Namespace) -> None:
     with context.database().read() as session:
         campaign = get_campaign(session, args.campaign)
@@ -201,6 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
     choice.add_argument("--all-accepted", action="store_true")
     choice.add_argument("--codes", help="comma-separated entry codes")
     short.set_defaults(run=cmd_shortlist)
+
+    assign = commands.add_parser("assign", help="assign reviewers to shortlisted entries")
+    assign.add_argument("campaign")
+    assign.add_argument(
+        "--auto",
+        action="store_true",
+        required=True,
+        help="every entry gets its panel minimum, loads balanced",
+    )
+    assign.add_argument("--cap", type=int, help="most entries per reviewer per panel")
+    assign.set_defaults(run=cmd_assign)
 
     standings = commands.add_parser("standings", help="print the live standings")
     standings.add_argument("campaign")

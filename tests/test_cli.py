@@ -232,3 +232,52 @@ def test_the_console_script_runs(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.strip() == 'reviewdesk: No campaign "nope".'
+
+
+def test_assign_auto_on_the_demo_covers_every_entry_balanced_without_conflicts(cli, tmp_path):
+    from scoring import context
+    from scoring.permissions import Actor
+    from scoring.services.assignments import coverage_matrix
+    from scoring.services.campaigns import get_campaign
+
+    assert cli("init-demo")[0] == 0
+    users = _write_csv(
+        tmp_path / "more.csv",
+        [
+            {"username": f"expert{i}", "name": f"专家{i}", "role": "expert", "password": ""}
+            for i in (6, 7)
+        ],
+    )
+    assert cli("import-users", str(users))[0] == 0
+    entries = _write_csv(
+        tmp_path / "late.csv",
+        [
+            {
+                "code": f"QD2020-1{i:02d}",
+                "title": f"补报案例{i}",
+                "applicant": f"单位{i}",
+                "category": "数字政府",
+                "domain": "政务服务",
+                "status": "shortlisted",
+            }
+            for i in range(1, 5)
+        ],
+    )
+    assert cli("import-entries", "qd-2020", str(entries))[0] == 0
+    code, out, err = cli("assign", "qd-2020", "--auto")
+    assert code == 0, err
+    # 4 new entries x (5 experts + 3 media), every active reviewer of a panel taking a share.
+    assert out.splitlines()[0] == "Added 32 assignments: media +12, expert +20."
+    with context.database().read() as session:
+        campaign = get_campaign(session, "qd-2020")
+        for panel, minimum in (("expert", 5), ("media", 3)):
+            matrix = coverage_matrix(session, Actor.command_line(), campaign, panel)
+            assert (matrix["missing"] == 0).all()
+            assert (matrix["assigned"] >= minimum).all()
+            reviewers = [c for c in matrix.columns if c not in ("assigned", "missing")]
+            assert not (matrix[reviewers] == "conflict").any().any()
+    code, out, _ = cli("assign", "qd-2020", "--auto")
+    assert (code, out.strip()) == (
+        0,
+        "Every shortlisted entry already has enough reviewers; nothing was added.",
+    )

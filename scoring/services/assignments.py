@@ -27,7 +27,8 @@ from scoring.importers.report import Problem
 from scoring.permissions import Actor, can_manage, require
 from scoring.services import audit
 from scoring.services.campaigns import components
-from scoring.services.sheets import is_assigned, is_conflicted
+from scoring.services.finalise import ensure_open
+from scoring.services.sheets import find_sheet, is_assigned, is_conflicted
 from scoring.storage.models import (
     Account,
     Assignment,
@@ -65,6 +66,34 @@ def assign(session: Session, actor: Actor, *, entry: Entry, reviewer: Account) -
     if is_assigned(session, reviewer.id, entry.id):
         return False
     _add_assignment(session, actor, entry, reviewer)
+    return True
+
+
+def unassign(session: Session, actor: Actor, *, entry: Entry, reviewer: Account) -> bool:
+    """Remove an assignment nobody has started on; False when there was none.
+
+    A reviewer with a draft or a submitted sheet keeps the entry: removing it would silently
+    drop their work from the scoring.
+    """
+    require(can_manage(actor), "assignment.delete")
+    row = session.exec(
+        select(Assignment).where(
+            Assignment.entry_id == entry.id, Assignment.reviewer_id == reviewer.id
+        )
+    ).first()
+    if row is None:
+        return False
+    if find_sheet(session, reviewer.id, entry.id) is not None:
+        raise ValidationFailed("assign.has_sheet", username=reviewer.username, code=entry.code)
+    session.delete(row)
+    audit.record(
+        session,
+        actor,
+        "assignment.delete",
+        target=f"{entry.code}/{reviewer.username}",
+        campaign_id=entry.campaign_id,
+        old=reviewer.username,
+    )
     return True
 
 
@@ -414,6 +443,7 @@ def auto_assign(
     adds nothing.
     """
     require(can_manage(actor), "assignment.auto")
+    ensure_open(campaign)
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
         raise ValidationFailed("assign_auto.bad_cap", cap=cap)
     entries = _shortlisted(session, campaign)

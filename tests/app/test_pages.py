@@ -302,3 +302,24 @@ def test_setup_page_saves_a_setting(app_data):
 
     with context.database().read() as session:
         assert get_campaign(session, "test-2020").blind_review is True
+
+
+def test_assignment_page_shows_coverage_and_assigns_automatically(app_data):
+    at = _app("boss", "organiser")
+    at.switch_page("pages/assign.py").run()
+    at.button[0].click().run()  # no media reviewer yet: refused, with the reason
+    assert any(
+        "评审组每件作品需要" in e.value and "本次未分配任何作品" in e.value for e in at.error
+    )
+
+    context.database().write(lambda s: make_account(s, "expert2", "expert"))
+    context.database().write(lambda s: make_account(s, "media1", "media"))
+    at.run()
+    assert not at.exception
+    short = [m.value for m in at.metric if m.label == "评审人数不足的作品"]
+    assert short == ["2", "2"]  # media needs 1 per entry, experts 2 (one is in already)
+    at.button[0].click().run()  # 自动分配
+    assert not at.error, [e.value for e in at.error]
+    assert any("已新增" in s.value for s in at.success)
+    values = [m.value for m in at.metric if m.label == "评审人数不足的作品"]
+    assert values == ["0", "0"]  # every panel covered now

@@ -25,8 +25,10 @@ pytestmark = pytest.mark.browser
 
 ORGANISER_PAGES = [
     "活动概览",
+    "活动设置",
     "作品导入与审核",
     "作品库",
+    "评审分配",
     "实时排名",
     "评审会",
     "定稿与导出",
@@ -116,8 +118,10 @@ def test_english_interface_from_the_login_page_on(page, demo_server):
     expect(nav_labels(page)).to_have_text(
         [
             "Overview",
+            "Campaign set-up",
             "Intake and pre-check",
             "Entries",
+            "Assignments",
             "Live standings",
             "Review meeting",
             "Finalise and export",
