@@ -174,6 +174,7 @@ def _entry_count(cli) -> int:
         ("missing_column", 'column "applicant": required column is missing'),
         ("fake_png", "G-2.png is not a JPEG, PNG or WebP image"),
         ("zip_escape", "zip"),
+        ("wrong_encoding", "UTF-8"),
     ],
 )
 def test_a_bad_entries_file_is_rejected_whole_with_the_reason(cli, files, change, reason):
@@ -202,10 +203,14 @@ def test_a_bad_entries_file_is_rejected_whole_with_the_reason(cli, files, change
         with zipfile.ZipFile(assets, "w") as archive:
             archive.write(files / "G-1.png", "G-1.png")
             archive.writestr("../../etc/G-2.png", b"x")
-    sheet = _write_csv(files / "bad.csv", rows)
+    encoding = "utf-16" if change == "wrong_encoding" else "utf-8-sig"
+    sheet = _write_csv(files / "bad.csv", rows, encoding=encoding)
     code, _, err = cli("import-entries", "city-2021", str(sheet), "--assets", str(assets))
     assert code == 1
-    assert err.startswith('reviewdesk: File "bad.csv" has') or change == "zip_escape"
+    assert err.startswith('reviewdesk: File "bad.csv" has') or change in (
+        "zip_escape",
+        "wrong_encoding",
+    )
     assert reason in err
     assert _entry_count(cli) == 0  # nothing of the file was written
 
