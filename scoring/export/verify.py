@@ -179,7 +179,10 @@ def verify_workbook(source: Path | bytes) -> list[Difference]:
             "title": final["title"].astype(str),
             "category": final["category"].astype(str),
             "domain": final["domain"].astype(str),
-            "votes": [int(tally.get(str(c), 0) or 0) for c in final["code"]],
+            "votes": [
+                float("nan") if tally.get(str(c)) is None else float(tally[str(c)])
+                for c in final["code"]
+            ],
         }
     )
     score_frame = pd.DataFrame(

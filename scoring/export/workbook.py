@@ -128,7 +128,10 @@ def _scores_sheet(sheet: Worksheet, data: ExportData) -> None:
 
 
 def _votes_sheet(sheet: Worksheet, data: ExportData) -> None:
-    rows = [[str(c), int(v)] for c, v in zip(data.votes["code"], data.votes["votes"], strict=True)]
+    rows = [
+        [str(c), None if pd.isna(v) else int(v)]  # an empty cell: no tally was imported
+        for c, v in zip(data.votes["code"], data.votes["votes"], strict=True)
+    ]
     write_table(sheet, ["code", "votes"], rows)
     finish_table(sheet, 2, len(rows))
 

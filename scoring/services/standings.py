@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 import pandas as pd
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from scoring.engine import (
     Analysis,
@@ -44,7 +44,7 @@ def load_frames(session: Session, campaign: Campaign) -> tuple[pd.DataFrame, ...
                 Entry.title,
                 Category.name,
                 Domain.name,
-                func.coalesce(VoteTally.votes, 0),
+                VoteTally.votes,
             )
             .join(Category, Category.id == Entry.category_id)
             .join(Domain, Domain.id == Entry.domain_id)
@@ -79,7 +79,8 @@ def load_frames(session: Session, campaign: Campaign) -> tuple[pd.DataFrame, ...
         ).all(),
         columns=["panel", "criterion", "max_points"],
     )
-    entries["votes"] = entries["votes"].astype("int64")
+    # No tally imported is a missing component (provisional), not zero votes: keep it NaN.
+    entries["votes"] = pd.to_numeric(entries["votes"], errors="coerce").astype("float64")
     scores["score"] = scores["score"].astype("float64")
     criteria["max_points"] = criteria["max_points"].astype("float64")
     return entries, scores, criteria
