@@ -34,6 +34,7 @@ test: lint
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_saves.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
