@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages._shared import current_actor, pick_campaign, require_page, t, thumbnail
 from scoring import context
+from scoring.engine import ALL_GROUP
 from scoring.permissions import can_manage
 from scoring.services.announce import REVEAL_ORDERS, WinnerGroup, announcement
 
@@ -57,10 +58,16 @@ def _setup() -> None:
         st.info(tr("announce.no_winners"))
         return
     for group in groups:
-        st.text(f"{group.label} · {tr('announce.count', count=len(group.winners))}")
+        label = tr("announce.all_winners") if group.label == ALL_GROUP else group.label
+        st.text(f"{label} · {tr('announce.count', count=len(group.winners))}")
     if st.button(tr("announce.start"), type="primary", icon=":material/slideshow:"):
         st.session_state[STATE] = {"order": order, "group": 0, "shown": 0}
         st.rerun()
+
+
+def _standing(winner) -> str:
+    """Its rank, or for a committee award the committee, never a misleading low place."""
+    return tr("announce.committee") if winner.override else tr("announce.rank", rank=winner.rank)
 
 
 def _step(groups: list[WinnerGroup], forward: bool) -> None:
@@ -93,7 +100,8 @@ def _stage() -> None:
         )
     else:
         group = groups[state["group"]]
-        st.markdown(f"<div class='rd-group'>{escape(group.label)}</div>", unsafe_allow_html=True)
+        label = tr("announce.all_winners") if group.label == ALL_GROUP else group.label
+        st.markdown(f"<div class='rd-group'>{escape(label)}</div>", unsafe_allow_html=True)
         shown = group.winners[: state["shown"]]
         if not shown:
             st.markdown(
@@ -109,8 +117,7 @@ def _stage() -> None:
             words.markdown(
                 f"<div class='rd-title'>{escape(latest.title)}</div>"
                 f"<div class='rd-applicant'>{escape(latest.applicant)}</div>"
-                f"<div class='rd-meta'>{escape(latest.code)} · "
-                f"{escape(tr('announce.rank', rank=latest.rank))}</div>",
+                f"<div class='rd-meta'>{escape(latest.code)} · {escape(_standing(latest))}</div>",
                 unsafe_allow_html=True,
             )
             earlier = shown[:-1]

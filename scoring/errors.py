@@ -7,7 +7,32 @@ that logs and tracebacks stay readable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Names:
+    """Catalogue names as a message parameter, shown in the reader's language.
+
+    A service knows that panel ``expert`` is still open but not who reads the refusal;
+    ``Names("panel", ("expert",))`` becomes 专家评审 on a Chinese page and "Expert panel" in
+    English, where the bare key would mean nothing to an organiser.
+    """
+
+    prefix: str
+    keys: tuple[str, ...]
+
+    def render(self, lang: str) -> str:
+        from scoring.i18n import translate
+
+        separator = "、" if lang == "zh" else ", "
+        return separator.join(translate(f"{self.prefix}.{key}", lang) for key in self.keys)
+
+
+def rendered(params: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Message parameters with every `Names` turned into text in `lang`."""
+    return {k: v.render(lang) if isinstance(v, Names) else v for k, v in params.items()}
 
 
 class ReviewDeskError(Exception):
@@ -22,7 +47,7 @@ class ReviewDeskError(Exception):
         """The reason in the given interface language."""
         from scoring.i18n import translate
 
-        return translate(self.key, lang, **self.params)
+        return translate(self.key, lang, **rendered(self.params, lang))
 
     def __str__(self) -> str:
         return self.message("en")

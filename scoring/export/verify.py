@@ -152,6 +152,13 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _text(value: Any) -> str | None:
+    """A text cell as text, an empty cell (None, NaN or "") as None."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value) or None
+
+
 def _shown(value: Any) -> Any:
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, DECIMALS)
@@ -222,7 +229,7 @@ def verify_workbook(source: Path | bytes) -> list[Difference]:
                     Difference(FINAL_SHEET, offset, code, column, row.get(column), _shown(want))
                 )
         reason = expected["override"]
-        if (row.get("override_reason") or None) != (reason or None):
+        if _text(row.get("override_reason")) != _text(reason):
             differences.append(
                 Difference(
                     FINAL_SHEET, offset, code, "override_reason", row.get("override_reason"), reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scoring.errors import ValidationFailed
+from scoring.errors import ValidationFailed, rendered
 from scoring.i18n import translate
 
 
@@ -20,7 +20,7 @@ class Problem:
 
     def message(self, lang: str) -> str:
         """``row 3, column category: reason`` in the interface language."""
-        reason = translate(self.key, lang, **self.params)
+        reason = translate(self.key, lang, **rendered(self.params, lang))
         where = []
         if self.row is not None:
             where.append(translate("import.at_row", lang, row=self.row))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from scoring.errors import Names
 from scoring.importers.report import Report
 from scoring.importers.tables import Column, map_columns, read_table, rows
 from scoring.permissions import Actor, can_manage, require
@@ -72,7 +73,9 @@ def import_scores(
             report.add("scores.conflict", row, "code", code=entry.code, username=reviewer.username)
         component, criteria = rubrics[reviewer.role]
         if component.locked:
-            report.add("sheet.panel_locked", row, "reviewer", panel=component.key)
+            report.add(
+                "sheet.panel_locked", row, "reviewer", panel=Names("panel", (component.key,))
+            )
         criterion = next((c for c in criteria if values["criterion"] in (c.key, c.name)), None)
         if criterion is None:
             report.add(

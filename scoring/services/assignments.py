@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlmodel import Session, select
 
-from scoring.errors import ValidationFailed
+from scoring.errors import Names, ValidationFailed
 from scoring.importers.report import Problem
 from scoring.permissions import Actor, can_manage, require
 from scoring.services import audit
@@ -294,7 +294,7 @@ class _Planner:
                 )
                 for code, possible in short.items()
             ],
-            panel=self.state.panel,
+            panel=Names("panel", (self.state.panel,)),
             needed=self.state.min_reviews,
             reviewers=len(self.reviewers),
             count=len(short),
@@ -401,7 +401,7 @@ class _Planner:
                 )
                 for code, lacking in deficit.items()
             ],
-            panel=self.state.panel,
+            panel=Names("panel", (self.state.panel,)),
             cap=self.cap,
             reviewers=len(self.reviewers),
             needed=sum(self.need.values()),

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from scoring.engine import method_to_dict, standings_records
-from scoring.errors import NotFound, ValidationFailed
+from scoring.errors import Names, NotFound, ValidationFailed
 from scoring.permissions import Actor, can_manage, require
 from scoring.services import audit
 from scoring.services.campaigns import components, method_for
@@ -259,7 +259,7 @@ def finalise(session: Session, actor: Actor, campaign: Campaign) -> FinalSnapsho
         c.key for c in components(session, campaign.id) if c.kind == "panel" and not c.locked
     ]
     if open_panels:
-        raise ValidationFailed("final.panels_open", panels=", ".join(open_panels))
+        raise ValidationFailed("final.panels_open", panels=Names("panel", tuple(open_panels)))
     pending = pending_decisions(session, actor, campaign)
     undecided = pending[(pending["kind"] == "cutline_tie") & ~pending["decided"]]
     if len(undecided):

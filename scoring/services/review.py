@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from scoring.errors import NotFound, ValidationFailed
+from scoring.errors import Names, NotFound, ValidationFailed
 from scoring.permissions import Actor, can_view_entry, require
 from scoring.services import audit
 from scoring.services.campaigns import panel_component, rubric
@@ -275,7 +275,7 @@ def declare_conflict(
         raise ValidationFailed("conflict.reason_required")
     component = panel_component(session, campaign.id, actor.role)
     if component is not None and component.locked:
-        raise ValidationFailed("sheet.panel_locked", panel=component.key)
+        raise ValidationFailed("sheet.panel_locked", panel=Names("panel", (component.key,)))
     if is_conflicted(session, actor.account_id, entry.id):
         return
     sheet = find_sheet(session, actor.account_id, entry.id)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, select
 
-from scoring.errors import NotFound, StaleEdit, ValidationFailed
+from scoring.errors import Names, NotFound, StaleEdit, ValidationFailed
 from scoring.importers.report import Report
 from scoring.permissions import Actor, can_score, require
 from scoring.services import audit
@@ -117,7 +117,7 @@ def write_sheet(
     if component is None:
         raise ValidationFailed("sheet.no_panel", panel=reviewer.role)
     if component.locked:
-        raise ValidationFailed("sheet.panel_locked", panel=component.key)
+        raise ValidationFailed("sheet.panel_locked", panel=Names("panel", (component.key,)))
     criteria = rubric(session, component.id)
     by_key = {c.key: c for c in criteria}
     report = Report()

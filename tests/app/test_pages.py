@@ -309,7 +309,8 @@ def test_assignment_page_shows_coverage_and_assigns_automatically(app_data):
     at.switch_page("pages/assign.py").run()
     at.button[0].click().run()  # no media reviewer yet: refused, with the reason
     assert any(
-        "评审组每件作品需要" in e.value and "本次未分配任何作品" in e.value for e in at.error
+        e.value.startswith("专家评审每件作品需要 2 位评审") and "本次未分配任何作品" in e.value
+        for e in at.error
     )
 
     context.database().write(lambda s: make_account(s, "expert2", "expert"))

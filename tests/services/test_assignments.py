@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
-from scoring.errors import PermissionDenied, ValidationFailed
+from scoring.errors import Names, PermissionDenied, ValidationFailed
 from scoring.services.assignments import auto_assign, coverage_matrix
 from scoring.services.sheets import save_own_sheet
 from scoring.storage.models import Account, Assignment, AuditEvent, ConflictDeclaration, Entry
@@ -210,11 +210,11 @@ def test_a_cap_too_low_is_refused_clearly_and_nothing_is_written(database):
         _run(database, scene["campaign"], cap=2)
     error = refused.value
     assert error.key == "assign_auto.cap_too_low"
-    assert error.params["panel"] == "expert"
+    assert error.params["panel"] == Names("panel", ("expert",))
     assert (error.params["needed"], error.params["possible"], error.params["cap"]) == (8, 6, 2)
     assert error.params["count"] == len(error.problems) >= 1
     message = error.message("en")
-    assert "expert" in message and "8" in message and "6" in message
+    assert "Expert panel" in message and "8" in message and "6" in message
     assert error.message("zh") != message
     assert _pairs(database, scene["campaign"]) == set()  # the media panel was possible: still 0
     assert _audit_count(database) == before_audit
@@ -254,7 +254,7 @@ def test_too_few_reviewers_after_conflicts_is_refused_naming_the_entries(databas
         _run(database, scene["campaign"])
     error = refused.value
     assert error.key == "assign_auto.too_few_reviewers"
-    assert error.params["panel"] == "expert"
+    assert error.params["panel"] == Names("panel", ("expert",))
     assert error.params["needed"] == 2
     assert error.params["entries"] == "A-2 (1), A-3 (0)"
     assert [p.params["code"] for p in error.problems] == ["A-2", "A-3"]
@@ -269,7 +269,7 @@ def test_a_panel_without_reviewers_is_refused(database):
         _run(database, scene["campaign"])
     assert (refused.value.key, refused.value.params["panel"]) == (
         "assign_auto.too_few_reviewers",
-        "media",
+        Names("panel", ("media",)),
     )
     assert refused.value.params["reviewers"] == 0
 
@@ -552,7 +552,7 @@ def test_any_situation_gives_a_valid_plan_or_a_clean_refusal(database):
                 before_audit,
             )
             assert refused.key in ("assign_auto.too_few_reviewers", "assign_auto.cap_too_low")
-            panel = refused.params["panel"]
+            (panel,) = refused.params["panel"].keys
             reviewers = sorted(u for u, on in states[panel].items() if on)
             have = {
                 c: sum(
