@@ -1,10 +1,13 @@
 """Organisers manage accounts: create, deactivate, change role, reset password."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from pages._shared import current_actor, require_page, run_write, t
 from scoring import context
+from scoring.importers.users import import_users
 from scoring.permissions import can_manage
 from scoring.services.accounts import (
     change_role,
@@ -87,3 +90,22 @@ with right:
             ok, password = run_write(lambda s: reset_password(s, actor, account.username))
             if ok:
                 st.success(tr("users.password_reset", username=account.username, password=password))
+
+st.subheader(tr("users.import"))
+st.caption(tr("users.import_explain"))
+upload = st.file_uploader(tr("intake.workbook"), type=["xlsx", "csv"], key="users_file")
+if upload is not None and st.button(tr("intake.import"), key="users_import"):
+    ok, created = run_write(lambda s: import_users(s, actor, Path(upload.name), upload.getvalue()))
+    if ok:
+        st.success(tr("cli.users_imported", count=len(created)))
+        passwords = pd.DataFrame(
+            [(name, tr(f"role.{role}"), password) for name, role, password in created],
+            columns=[tr("users.username"), tr("users.role"), tr("users.initial_password")],
+        )
+        st.dataframe(passwords, hide_index=True, width="stretch")
+        st.download_button(
+            tr("users.download_passwords"),
+            data=passwords.to_csv(index=False).encode("utf-8-sig"),
+            file_name="initial-passwords.csv",
+            mime="text/csv",
+        )

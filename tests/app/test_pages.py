@@ -324,3 +324,19 @@ def test_assignment_page_shows_coverage_and_assigns_automatically(app_data):
     assert any("已新增" in s.value for s in at.success)
     values = [m.value for m in at.metric if m.label == "评审人数不足的作品"]
     assert values == ["0", "0"]  # every panel covered now
+
+
+def test_users_imported_in_the_page_show_their_initial_passwords_once(app_data):
+    table = "用户名,姓名,角色,密码\nexpert9,专家九,专家,\nmedia9,媒体九,media,\n"
+    at = _app("boss", "organiser")
+    at.switch_page("pages/users.py").run()
+    at.get("file_uploader")[0].upload("users.csv", table.encode("utf-8"), "text/csv")
+    at.run()
+    at.button(key="users_import").click().run()
+    assert not at.error, [e.value for e in at.error]
+    shown = at.dataframe[-1].value
+    assert list(shown["用户名"]) == ["expert9", "media9"]
+    assert list(shown["角色"]) == ["评审专家", "媒体评测"]
+    assert all(len(p) >= 8 for p in shown["初始密码"])
+    at.run()  # the next run no longer shows them
+    assert "初始密码" not in at.dataframe[-1].value.columns
