@@ -140,3 +140,82 @@ def choose(page: Page, combobox: Locator, option: str) -> None:
     combobox.click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_for_app(page)
+
+
+def screenshot_of(element: Locator, name: str) -> Path:
+    """Save one element as test-artifacts/screenshots/<name>.png.
+
+    The window is made tall enough for the element for the time of the screenshot, and the
+    element centred in it, so that Streamlit's fixed header does not cover its top.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    page = element.page
+    viewport = page.viewport_size
+    box = element.bounding_box()
+    if viewport and box and box["height"] + 200 > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": int(box["height"]) + 200})
+    try:
+        element.evaluate("e => e.scrollIntoView({block: 'center'})")  # clear of the header
+        element.screenshot(path=str(path))
+    finally:
+        if viewport:
+            page.set_viewport_size(viewport)
+    return path
+
+
+def go_to(page: Page, title: str) -> None:
+    """Click a page of the sidebar navigation and wait for it to be drawn."""
+    sidebar(page).get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+    wait_for_app(page)
+
+
+def pick_many(page: Page, label: str, *options: str) -> None:
+    """Add ``options`` to the st.multiselect labelled ``label`` (main area), one run each."""
+    widget = (
+        main_area(page)
+        .get_by_test_id("stMultiSelect")
+        .filter(has=page.get_by_text(label, exact=True))
+    )
+    for option in options:
+        widget.get_by_role("combobox").click()
+        page.get_by_role("option", name=option, exact=True).click()
+        wait_for_app(page)
+    page.keyboard.press("Escape")  # close the list the multiselect leaves open
+
+
+def metric(scope: Locator, label: str | re.Pattern[str]) -> Locator:
+    """The st.metric whose label is (or matches) ``label``."""
+    label_locator = scope.page.get_by_test_id("stMetricLabel").filter(
+        has_text=label if isinstance(label, re.Pattern) else re.compile(f"^{re.escape(label)}$")
+    )
+    return scope.get_by_test_id("stMetric").filter(has=label_locator)
+
+
+def criterion_input(scope: Locator, criterion: str) -> Locator:
+    """The number input drawn right under a score sheet's bold criterion name.
+
+    Several criteria share a label such as "0–30 分，步长 1", so the input is found from the
+    criterion's name: the first number input after the Markdown element holding it.
+    """
+    return scope.locator(
+        "xpath=.//div[@data-testid='stElementContainer']"
+        f"[.//strong[normalize-space()='{criterion}']]"
+        "/following-sibling::div[@data-testid='stElementContainer']"
+        "[.//div[@data-testid='stNumberInput']][1]//input"
+    )
+
+
+def set_number(page: Page, field: Locator, value: float | str) -> None:
+    """Type a value into an st.number_input and commit it (Enter), waiting for the rerun."""
+    field.fill(str(value))
+    field.press("Enter")
+    wait_for_app(page)
+
+
+def dismiss_toasts(page: Page) -> None:
+    """Close the st.toast messages shown now (they would cover a screenshot's top right)."""
+    toasts = page.get_by_test_id("stToast")
+    for _ in range(toasts.count()):
+        toasts.first.get_by_role("button").click()
+    expect(toasts).to_have_count(0)
