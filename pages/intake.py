@@ -24,6 +24,18 @@ if campaign is None:
 
 st.title(tr("intake.title"))
 st.caption(campaign.name)
+FLASH = "intake_flash"
+
+
+def _done(tab: str, message: str) -> None:
+    """Rerun so every count on the page is read afresh; the tab then says what changed."""
+    st.session_state[FLASH] = (tab, message)
+    st.rerun()
+
+
+def _flash(tab: str) -> None:
+    if st.session_state.get(FLASH, ("", ""))[0] == tab:
+        st.success(st.session_state.pop(FLASH)[1])
 
 
 def _problems_table(problems) -> None:
@@ -31,13 +43,31 @@ def _problems_table(problems) -> None:
         pd.DataFrame(
             {
                 tr("intake.row"): [p.row if p.row is not None else "—" for p in problems],
-                tr("intake.column"): [p.column or "—" for p in problems],
+                tr("intake.column"): [_headers().get(p.column, p.column or "—") for p in problems],
                 tr("intake.reason"): [tr(p.key, **p.params) for p in problems],
             }
         ),
         hide_index=True,
         width="stretch",
     )
+
+
+def _headers() -> dict[str, str]:
+    """The import's field names as the page calls them."""
+    return {
+        "code": tr("entry.code"),
+        "title": tr("entry.title"),
+        "kind": tr("setup.kind"),
+        "applicant": tr("entry_page.applicant"),
+        "recommender": tr("entry_page.recommender"),
+        "category": tr("entry.category"),
+        "domain": tr("entry.domain"),
+        "summary": tr("entry_page.summary"),
+        "votes": tr("panel.votes"),
+        "images": tr("intake.images"),
+        "materials": tr("entry_page.materials"),
+        "status": tr("entry.status"),
+    }
 
 
 def _saved(upload, folder: Path) -> Path:
@@ -49,8 +79,13 @@ def _saved(upload, folder: Path) -> Path:
 
 def _entries_tab() -> None:
     st.caption(tr("intake.entries_explain"))
-    workbook = st.file_uploader(tr("intake.workbook"), type=["xlsx", "csv"], key="entries_workbook")
-    assets = st.file_uploader(tr("intake.assets"), type=["zip"], key="entries_assets")
+    _flash("entries")
+    # A new key after each import empties the uploaders: the saved file is not checked again.
+    round_ = st.session_state.setdefault("entries_upload_round", 0)
+    workbook = st.file_uploader(
+        tr("intake.workbook"), type=["xlsx", "csv"], key=f"entries_workbook_{round_}"
+    )
+    assets = st.file_uploader(tr("intake.assets"), type=["zip"], key=f"entries_assets_{round_}")
     if workbook is None:
         return
     with tempfile.TemporaryDirectory(dir=context.asset_store().root) as scratch:
@@ -66,7 +101,7 @@ def _entries_tab() -> None:
         st.success(tr("intake.ready", entries=len(plan.entries), files=plan.file_count))
         for warning in plan.report.warnings:
             st.caption(f"• {warning.message(tr.lang)}")
-        preview = pd.DataFrame([p.values for p in plan.entries])
+        preview = pd.DataFrame([p.values for p in plan.entries]).rename(columns=_headers())
         st.dataframe(preview, hide_index=True, width="stretch", height=240)
         if st.button(tr("intake.confirm"), type="primary", key="entries_confirm"):
 
@@ -76,7 +111,8 @@ def _entries_tab() -> None:
 
             ok, count = run_write(work)
             if ok:
-                st.success(tr("cli.entries_imported", count=count))
+                st.session_state["entries_upload_round"] = round_ + 1
+                _done("entries", tr("cli.entries_imported", count=count))
 
 
 def _simple_import(kind: str) -> None:
@@ -100,11 +136,13 @@ def _simple_import(kind: str) -> None:
 
 
 def _precheck_tab() -> None:
+    _flash("precheck")
     with context.database().read() as session:
         frame = precheck_flags(
             session, actor, campaign, context.asset_store(), verify_content=False
         )
-    flagged = frame[frame["flags"].map(bool)]
+    # astype(bool): on an empty frame an object mask would select columns, not rows
+    flagged = frame[frame["flags"].map(bool).astype(bool)]
     cells = st.columns(3)
     cells[0].metric(tr("intake.entries"), len(frame))
     cells[1].metric(tr("intake.flagged"), len(flagged))
@@ -143,10 +181,11 @@ def _precheck_tab() -> None:
         if st.form_submit_button(tr("intake.apply")) and codes:
             ok, count = run_write(lambda s: decide(s, actor, campaign, codes, decision, reason))
             if ok:
-                st.success(tr("intake.decided", count=count))
+                _done("precheck", tr("intake.decided", count=count))
 
 
 def _shortlist_tab() -> None:
+    _flash("shortlist")
     with context.database().read() as session:
         frame = entries_frame(session, actor, campaign)
     accepted = list(frame.loc[frame["status"] == "accepted", "code"])
@@ -165,14 +204,14 @@ def _shortlist_tab() -> None:
     if st.button(tr("intake.shortlist"), type="primary", disabled=not pick):
         ok, count = run_write(lambda s: shortlist(s, actor, campaign, codes=pick))
         if ok:
-            st.success(tr("cli.shortlisted", count=count))
+            _done("shortlist", tr("cli.shortlisted", count=count))
     drop = st.multiselect(
         tr("intake.to_unshortlist"), chosen, key="unshortlist_pick", placeholder=tr("gallery.any")
     )
     if st.button(tr("intake.unshortlist"), disabled=not drop):
         ok, count = run_write(lambda s: unshortlist(s, actor, campaign, drop))
         if ok:
-            st.success(tr("intake.unshortlisted", count=count))
+            _done("shortlist", tr("intake.unshortlisted", count=count))
 
 
 entries_tab, votes_tab, scores_tab, precheck_tab, shortlist_tab = st.tabs(

@@ -273,7 +273,7 @@ def test_intake_shows_the_report_and_saves_nothing_from_a_bad_file(app_data):
     at.run()
     assert any("1 处问题" in e.value for e in at.error)
     report = at.dataframe[0].value
-    assert list(report["行"]) == [3] and list(report["列"]) == ["category"]
+    assert list(report["行"]) == [3] and list(report["列"]) == ["类别"]
     assert not [b for b in at.button if b.key == "entries_confirm"]
 
     good = bad.replace("不存在的类别", "数字经济")
