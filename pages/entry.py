@@ -70,17 +70,26 @@ def _images(entry: EntryView) -> None:
     else:
         st.image(str(shown), width="stretch")
     steps = st.columns([1, 2, 1])
-    if steps[0].button(tr("entry_page.previous"), key=f"prev_{entry.code}", width="stretch"):
-        st.session_state[key] = (index - 1) % count
-        st.rerun()
+
+    def step(by: int) -> None:
+        st.session_state[key] = (index + by) % count
+
+    # Callbacks, not st.rerun(): a run cut short would drop the PDF viewer's file mid-load.
+    steps[0].button(
+        tr("entry_page.previous"),
+        key=f"prev_{entry.code}",
+        width="stretch",
+        on_click=step,
+        args=(-1,),
+    )
     steps[1].markdown(
         f"<div style='text-align:center'>{tr('entry_page.image_of', index=index + 1, count=count)}"
         f"</div>",
         unsafe_allow_html=True,
     )
-    if steps[2].button(tr("entry_page.next"), key=f"next_{entry.code}", width="stretch"):
-        st.session_state[key] = (index + 1) % count
-        st.rerun()
+    steps[2].button(
+        tr("entry_page.next"), key=f"next_{entry.code}", width="stretch", on_click=step, args=(1,)
+    )
 
 
 def _materials(entry: EntryView) -> None:
@@ -140,15 +149,22 @@ def _keys(entry_code: str) -> dict[str, str]:
 
 
 def _load_into_widgets(sheet: SheetView, entry_code: str) -> None:
-    """Put the stored sheet into the widgets, once, so that what the reviewer types stays put."""
+    """Put the stored sheet into the widgets when they hold nothing of it yet.
+
+    Streamlit forgets a widget's value once a run no longer draws it (the reviewer went to
+    another page), so the stored sheet is loaded whenever any criterion's value is gone, and
+    its version is taken with it. While the reviewer stays on the page, what they typed is
+    kept, even across a failed save.
+    """
     keys = _keys(entry_code)
-    if keys["version"] in st.session_state:
+    widgets = [_points_key(entry_code, c.key) for c in sheet.criteria]
+    if keys["version"] in st.session_state and all(w in st.session_state for w in widgets):
         return
-    for criterion in sheet.criteria:
+    for criterion, widget in zip(sheet.criteria, widgets, strict=True):
         value = sheet.points.get(criterion.key)
         if value is not None and _integral(criterion.step, criterion.max_points):
             value = int(value)
-        st.session_state[_points_key(entry_code, criterion.key)] = value
+        st.session_state[widget] = value
     st.session_state[keys["comment"]] = sheet.comment
     st.session_state[keys["version"]] = sheet.version
     st.session_state.pop(keys["stale"], None)

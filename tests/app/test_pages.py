@@ -340,3 +340,16 @@ def test_users_imported_in_the_page_show_their_initial_passwords_once(app_data):
     assert all(len(p) >= 8 for p in shown["初始密码"])
     at.run()  # the next run no longer shows them
     assert "初始密码" not in at.dataframe[-1].value.columns
+
+
+def test_reopening_an_entry_later_in_the_session_shows_the_stored_points(app_data):
+    at = _entry_page("expert1", "expert", "T-001")
+    at.number_input[0].set_value(45)
+    at.number_input[1].set_value(30.5).run()
+    at.button(key="draft_T-001").click().run()
+    at.switch_page("pages/entries.py").run()  # away: Streamlit forgets the sheet's widgets
+    at.query_params["code"] = "T-001"
+    at.switch_page("pages/entry.py").run()
+    assert not at.exception
+    assert [n.value for n in at.number_input] == [45, 30.5]  # not zeros that a submit would save
+    assert [m.value for m in at.metric if m.label == "合计（折算百分制）"] == ["75.50"]
