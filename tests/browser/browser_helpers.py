@@ -65,6 +65,24 @@ def open_app(page: Page, base_url: str, path: str = "") -> None:
     wait_for_app(page)
 
 
+def wait_for_logged_in_page(page: Page) -> None:
+    """After a page load in a browser holding a login cookie: wait for the page itself.
+
+    Such a load runs the script twice: first with the login form (the cookie component has
+    not answered yet), then the page; ``open_app`` may return between the two, and what is
+    typed or clicked then is lost. The navigation appears only in the second run.
+    """
+    nav_labels(page).first.wait_for(state="attached")
+    expect(login_form(page)).to_have_count(0)
+    wait_for_app(page)
+
+
+def open_logged_in(page: Page, base_url: str, path: str = "") -> None:
+    """``open_app`` for a browser that is already logged in (see wait_for_logged_in_page)."""
+    open_app(page, base_url, path)
+    wait_for_logged_in_page(page)
+
+
 def login_form(page: Page, lang: str = "zh") -> Locator:
     """The login form (the st.form holding the username field)."""
     labels = LOGIN_LABELS[lang]
@@ -211,6 +229,7 @@ def set_number(page: Page, field: Locator, value: float | str) -> None:
     field.fill(str(value))
     field.press("Enter")
     wait_for_app(page)
+    expect(field).to_have_value(str(value))
 
 
 def dismiss_toasts(page: Page) -> None:
