@@ -118,6 +118,11 @@ def entry_link(code: str, label: str) -> None:
     )
 
 
+#: The rendition shown large (entry page, announcement): sharp on a projector, far lighter
+#: than a 20 MB original.
+DISPLAY_SIZE = (1600, 1200)
+
+
 def thumbnail(sha: str | None, width: int = 480, height: int = 320) -> Path | None:
     """A cached rendition of a stored image fitted in width x height (None without one)."""
     if not sha:

@@ -4,7 +4,7 @@ from html import escape
 
 import streamlit as st
 
-from pages._shared import current_actor, pick_campaign, require_page, t, thumbnail
+from pages._shared import DISPLAY_SIZE, current_actor, pick_campaign, require_page, t, thumbnail
 from scoring import context
 from scoring.engine import ALL_GROUP
 from scoring.permissions import can_manage
@@ -111,7 +111,7 @@ def _stage() -> None:
         else:
             latest = shown[-1]
             picture, words = st.columns([5, 6], gap="large", vertical_alignment="center")
-            image = thumbnail(latest.image, 1600, 1200)
+            image = thumbnail(latest.image, *DISPLAY_SIZE)
             if image is not None:
                 picture.image(str(image), width="stretch")
             words.markdown(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._shared import (
+    DISPLAY_SIZE,
     ENTRY_PAGE,
     current_actor,
     pick_campaign,
@@ -28,7 +29,6 @@ from scoring.services.sheets import save_own_sheet
 from scoring.tables import component_label
 
 GALLERY_PAGE = "pages/entries.py"
-DISPLAY_SIZE = (1600, 1200)
 
 actor = current_actor()
 tr = t()

@@ -7,7 +7,7 @@ from pages._shared import current_actor, pick_campaign, plain, require_page, run
 from scoring import charts, context
 from scoring.permissions import can_manage
 from scoring.services.campaigns import components
-from scoring.services.export import export_data, export_workbook
+from scoring.services.export import export_workbook, organisation_results
 from scoring.services.finalise import (
     active_snapshot,
     clear_override,
@@ -214,7 +214,7 @@ st.caption(tr("finalise.download_note"))
 # --- organisations ------------------------------------------------------------------------------
 st.subheader(tr("finalise.organisations"))
 with context.database().read() as session:
-    units = export_data(session, actor, campaign).organisations
+    units = organisation_results(session, actor, campaign)
 if len(units):
     figure = charts.organisations_chart(units, tr)
     st.plotly_chart(figure, width="stretch")

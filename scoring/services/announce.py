@@ -7,9 +7,8 @@ from typing import Literal
 
 from sqlmodel import Session, col, select
 
-from scoring.engine import ordered_groups
 from scoring.permissions import Actor, can_manage, require
-from scoring.services.campaigns import categories, domains, method_for
+from scoring.services.campaigns import group_order
 from scoring.services.finalise import final_records
 from scoring.storage.models import Campaign, Entry, EntryAsset
 
@@ -63,12 +62,7 @@ def announcement(
         .order_by(col(Entry.code), col(EntryAsset.position))
     ).all():
         images.setdefault(code, sha)
-    labels = ordered_groups(
-        [r["group"] for r in records],
-        [c.name for c in categories(session, campaign.id)],
-        [d.name for d in domains(session, campaign.id)],
-        method_for(session, campaign).rank_group,
-    )
+    labels = group_order(session, campaign, [r["group"] for r in records])
     groups = []
     for label in labels:
         own = [r for r in records if r["group"] == label]

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from scoring.engine.analysis import ordered_groups
 from scoring.engine.method import Component as MethodComponent
 from scoring.engine.method import Method, Override
 from scoring.errors import NotFound, ValidationFailed
@@ -298,6 +299,16 @@ def panel_component(session: Session, campaign_id: int, panel: str) -> Component
     return session.exec(
         select(Component).where(Component.campaign_id == campaign_id, Component.key == panel)
     ).first()
+
+
+def group_order(session: Session, campaign: Campaign, labels: list[str]) -> list[str]:
+    """Ranking-group labels in the campaign's order of categories and domains."""
+    return ordered_groups(
+        labels,
+        [c.name for c in categories(session, campaign.id)],
+        [d.name for d in domains(session, campaign.id)],
+        campaign.rank_group,
+    )
 
 
 def method_for(session: Session, campaign: Campaign) -> Method:

@@ -6,7 +6,7 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from scoring.engine.groups import group_labels
-from scoring.errors import ValidationFailed
+from scoring.errors import NotFound, ValidationFailed
 from scoring.permissions import Actor, can_manage, require
 from scoring.services import audit
 from scoring.storage.models import (
@@ -21,6 +21,16 @@ from scoring.storage.models import (
 )
 
 REVIEW_STATES = ("to_score", "draft", "submitted", "conflict")
+
+
+def entry_by_code(session: Session, campaign: Campaign, code: str) -> Entry:
+    """The campaign's entry with this code, or NotFound naming the code."""
+    entry = session.exec(
+        select(Entry).where(Entry.campaign_id == campaign.id, Entry.code == code)
+    ).first()
+    if entry is None:
+        raise NotFound("error.no_such_entry", code=code)
+    return entry
 
 
 def entries_frame(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session, select
 
-from scoring.engine import counted_totals, method_from_dict, ordered_groups
+from scoring.engine import counted_totals, method_from_dict
 from scoring.export import ExportData, build_workbook
 from scoring.export.workbook import final_columns
 from scoring.permissions import Actor, can_manage, require
 from scoring.services import audit
-from scoring.services.campaigns import categories, domains, method_for
-from scoring.services.finalise import active_snapshot, final_content
+from scoring.services.campaigns import group_order, method_for
+from scoring.services.finalise import active_snapshot, final_content, final_records
 from scoring.services.standings import load_frames
 from scoring.storage.models import Campaign, Component, Criterion, Entry, utcnow
 
@@ -60,13 +60,9 @@ def organisations(entries: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def export_data(session: Session, actor: Actor, campaign: Campaign) -> ExportData:
-    """Everything the workbook shows, for a campaign the actor may export."""
-    require(can_manage(actor), "export")
-    snapshot = active_snapshot(session, campaign)
-    content = json.loads(snapshot.content) if snapshot else final_content(session, actor, campaign)
-    method = method_from_dict(content["method"]) if snapshot else method_for(session, campaign)
-    every = pd.DataFrame(
+def _every_entry(session: Session, campaign: Campaign) -> pd.DataFrame:
+    """Every entry of the campaign, shortlisted or not (recommending units count them all)."""
+    return pd.DataFrame(
         session.exec(
             select(Entry.code, Entry.applicant, Entry.recommender, Entry.status).where(
                 Entry.campaign_id == campaign.id
@@ -74,6 +70,27 @@ def export_data(session: Session, actor: Actor, campaign: Campaign) -> ExportDat
         ).all(),
         columns=["code", "applicant", "recommender", "status"],
     )
+
+
+def organisation_results(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
+    """The Organisations sheet on its own, for the page (no scores or workbook needed)."""
+    records = final_records(session, actor, campaign)
+    final = pd.DataFrame(records, columns=["code", "award", "composite"])
+    return organisations(_every_entry(session, campaign), final)
+
+
+def export_data(session: Session, actor: Actor, campaign: Campaign) -> ExportData:
+    """Everything the workbook shows, for a campaign the actor may export."""
+    require(can_manage(actor), "export")
+    snapshot = active_snapshot(session, campaign)
+    frames = load_frames(session, campaign)
+    if snapshot:
+        content = json.loads(snapshot.content)
+        method = method_from_dict(content["method"])
+    else:
+        content = final_content(session, actor, campaign, frames)
+        method = method_for(session, campaign)
+    every = _every_entry(session, campaign)
     records = content["standings"]
     final = pd.DataFrame(
         [
@@ -98,18 +115,13 @@ def export_data(session: Session, actor: Actor, campaign: Campaign) -> ExportDat
     final["applicant"] = final["code"].map(people["applicant"])
     final["recommender"] = final["code"].map(people["recommender"])
     if len(final):
-        order = ordered_groups(
-            list(final["group"]),
-            [c.name for c in categories(session, campaign.id)],
-            [d.name for d in domains(session, campaign.id)],
-            method.rank_group,
-        )
+        order = group_order(session, campaign, list(final["group"]))
         at = {group: index for index, group in enumerate(order)}
         final = final.assign(_at=final["group"].map(at)).sort_values(["_at", "rank", "code"])
         final = final[final_columns(method)].reset_index(drop=True)
     else:
         final = pd.DataFrame(columns=final_columns(method))
-    entries, scores, criteria = load_frames(session, campaign)
+    entries, scores, criteria = frames
     totals = counted_totals(entries, scores, criteria, method)
     submitted = scores[scores["status"] == "submitted"]
     counted = submitted.merge(

@@ -16,12 +16,13 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from scoring.engine import method_to_dict, standings_records
-from scoring.errors import Names, NotFound, ValidationFailed
+from scoring.engine import compute_standings, method_to_dict, standings_records
+from scoring.errors import Names, ValidationFailed
 from scoring.permissions import Actor, can_manage, require
 from scoring.services import audit
 from scoring.services.campaigns import components, method_for
-from scoring.services.standings import standings_frame
+from scoring.services.entries import entry_by_code
+from scoring.services.standings import load_frames, standings_frame
 from scoring.storage.models import (
     AwardDecision,
     Campaign,
@@ -44,15 +45,6 @@ def _reason(reason: str) -> str:
     if not reason:
         raise ValidationFailed("final.reason_required")
     return reason
-
-
-def _entry(session: Session, campaign: Campaign, code: str) -> Entry:
-    entry = session.exec(
-        select(Entry).where(Entry.campaign_id == campaign.id, Entry.code == code)
-    ).first()
-    if entry is None:
-        raise NotFound("error.no_such_entry", code=code)
-    return entry
 
 
 def pending_decisions(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
@@ -124,7 +116,7 @@ def decide_tie(
     if row.empty or not bool(row["tie_at_cutline"].iloc[0]):
         raise ValidationFailed("final.not_a_cutline_tie", code=code)
     _upsert_decision(
-        session, actor, campaign, _entry(session, campaign, code), "tie", award, reason
+        session, actor, campaign, entry_by_code(session, campaign, code), "tie", award, reason
     )
 
 
@@ -134,7 +126,7 @@ def set_override(
     """A committee decision to grant or revoke one entry's award (shown as an override)."""
     require(can_manage(actor), "final.override")
     ensure_open(campaign)
-    entry = _entry(session, campaign, code)
+    entry = entry_by_code(session, campaign, code)
     if entry.status != "shortlisted":
         raise ValidationFailed("final.not_shortlisted", code=code)
     _upsert_decision(session, actor, campaign, entry, "override", award, _reason(reason))
@@ -147,7 +139,7 @@ def clear_override(
     require(can_manage(actor), "final.override")
     ensure_open(campaign)
     reason = _reason(reason)
-    entry = _entry(session, campaign, code)
+    entry = entry_by_code(session, campaign, code)
     existing = session.exec(
         select(AwardDecision).where(
             AwardDecision.entry_id == entry.id, AwardDecision.kind == "override"
@@ -236,10 +228,19 @@ def canonical_json(content: Any) -> str:
     )
 
 
-def final_content(session: Session, actor: Actor, campaign: Campaign) -> dict[str, Any]:
-    """What a snapshot freezes: the campaign, its method, and every standings record."""
+def final_content(
+    session: Session,
+    actor: Actor,
+    campaign: Campaign,
+    frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+) -> dict[str, Any]:
+    """What a snapshot freezes: the campaign, its method, and every standings record.
+
+    `frames` are the campaign's `load_frames`, when the caller has read them already.
+    """
+    require(can_manage(actor), "final.read")
     method = method_for(session, campaign)
-    frame = standings_frame(session, actor, campaign)
+    frame = compute_standings(*(frames or load_frames(session, campaign)), method)
     records = standings_records(frame, method)
     reasons = dict(zip(frame["code"], frame["override"], strict=True))
     for record in records:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from scoring.errors import Names, NotFound, ValidationFailed
+from scoring.errors import Names, ValidationFailed
 from scoring.permissions import Actor, can_view_entry, require
 from scoring.services import audit
 from scoring.services.campaigns import panel_component, rubric
-from scoring.services.entries import entries_frame
+from scoring.services.entries import entries_frame, entry_by_code
 from scoring.services.sheets import find_sheet, is_assigned, is_conflicted, sheet_points, total_of
 from scoring.storage.models import (
     Assignment,
@@ -108,18 +108,12 @@ class SheetView:
         return 100.0 * sum(self.points[k] for k in maxima) / sum(maxima.values())
 
 
-def _entry(session: Session, campaign: Campaign, code: str) -> Entry:
-    entry = session.exec(
-        select(Entry).where(Entry.campaign_id == campaign.id, Entry.code == code)
-    ).first()
-    if entry is None:
-        raise NotFound("error.no_such_entry", code=code)
-    return entry
+def _assigned_to_actor(session: Session, actor: Actor, entry: Entry) -> bool:
+    return bool(actor.account_id) and is_assigned(session, actor.account_id, entry.id)
 
 
 def _require_view(session: Session, actor: Actor, entry: Entry) -> None:
-    assigned = bool(actor.account_id) and is_assigned(session, actor.account_id, entry.id)
-    require(can_view_entry(actor, assigned=assigned), "entry.view")
+    require(can_view_entry(actor, assigned=_assigned_to_actor(session, actor, entry)), "entry.view")
 
 
 def _assets(session: Session, entry_id: int, role: str) -> list[AssetView]:
@@ -153,7 +147,7 @@ def gallery(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
 
 def entry_view(session: Session, actor: Actor, campaign: Campaign, code: str) -> EntryView:
     """One entry with its images and materials, if the actor may see it."""
-    entry = _entry(session, campaign, code)
+    entry = entry_by_code(session, campaign, code)
     _require_view(session, actor, entry)
     category = session.get(Category, entry.category_id)
     domain = session.get(Domain, entry.domain_id)
@@ -205,11 +199,9 @@ def panel_spread(session: Session, entry_id: int, panel: str) -> list[float]:
 
 def sheet_view(session: Session, actor: Actor, campaign: Campaign, code: str) -> SheetView:
     """The actor's own sheet for an entry assigned to them (a reviewer only)."""
-    entry = _entry(session, campaign, code)
+    entry = entry_by_code(session, campaign, code)
     require(
-        actor.is_reviewer
-        and bool(actor.account_id)
-        and is_assigned(session, actor.account_id, entry.id),
+        actor.is_reviewer and _assigned_to_actor(session, actor, entry),
         "sheet.view",
     )
     component = panel_component(session, campaign.id, actor.role)
@@ -263,11 +255,9 @@ def declare_conflict(
     removed (the audit log keeps the sheet's points), and the declaration keeps automatic
     assignment from ever giving them the entry again.
     """
-    entry = _entry(session, campaign, code)
+    entry = entry_by_code(session, campaign, code)
     require(
-        actor.is_reviewer
-        and bool(actor.account_id)
-        and is_assigned(session, actor.account_id, entry.id),
+        actor.is_reviewer and _assigned_to_actor(session, actor, entry),
         "conflict.declare",
     )
     reason = (reason or "").strip()

@@ -15,11 +15,10 @@ from scoring.engine import (
     compute_standings,
     coverage_summary,
     cut_lines,
-    ordered_groups,
     standings_records,
 )
 from scoring.permissions import Actor, can_see_standings, require
-from scoring.services.campaigns import categories, domains, method_for
+from scoring.services.campaigns import categories, domains, group_order, method_for
 from scoring.storage.models import (
     Account,
     AuditEvent,
@@ -113,9 +112,7 @@ def live_standings(session: Session, actor: Actor, campaign: Campaign) -> LiveSt
     analysis = analyse(entries, scores, criteria, method)
     category_order = [c.name for c in categories(session, campaign.id)]
     domain_order = [d.name for d in domains(session, campaign.id)]
-    groups = ordered_groups(
-        analysis.standings["group"].tolist(), category_order, domain_order, method.rank_group
-    )
+    groups = group_order(session, campaign, analysis.standings["group"].tolist())
     return LiveStandings(
         analysis=analysis,
         method=method,
