@@ -57,6 +57,10 @@ class PermissionDenied(ReviewDeskError):
     """The acting user may not do this (checked on the server side of every action)."""
 
 
+class StateRefused(ReviewDeskError):
+    """The campaign's state (finalised, panel locked, not finalised) does not allow this now."""
+
+
 class NotFound(ReviewDeskError):
     """A named campaign, entry, user or file does not exist."""
 

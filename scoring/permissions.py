@@ -1,14 +1,26 @@
-"""Who may do what (SPEC §1), as small named predicates and one ``require``.
+"""Who may do what, and when (SPEC §1): small named predicates composed per action.
 
-Pages may hide what a user cannot do, but they are never the only guard: every use case in
-``scoring.services`` calls ``require(...)`` before it changes anything.
+Two kinds of predicate sit here side by side, as in pretalx's ``rules.py``:
+
+* **role** predicates look at the acting account (organiser, a reviewer of a panel, assigned
+  to the entry, not conflicted, owner of the sheet);
+* **state** predicates look at the campaign (open, finalised) and the panel (locked).
+
+Each action names one composite (``can_change_entries = is_organiser & campaign_open``), and
+every use case checks it through ``scoring.services.guard.authorise`` with the account and the
+campaign re-read inside its own transaction. A failing part raises its own error: a role gives
+``PermissionDenied``, a state ``StateRefused`` with the state's one catalogue key, so the
+page and the CLI show the same one-line reason. Pages may hide what is refused; they are never
+the only guard.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from scoring.errors import PermissionDenied
+from scoring.errors import PermissionDenied, StateRefused
 
 ORGANISER = "organiser"
 REVIEWER_ROLES = frozenset({"expert", "media"})
@@ -28,6 +40,11 @@ class Actor:
         return cls(username="cli", role=ORGANISER)
 
     @property
+    def is_command_line(self) -> bool:
+        """The CLI has no account row to re-read: it is whoever may run commands on the server."""
+        return self.account_id is None and self.username == "cli" and self.role == ORGANISER
+
+    @property
     def is_reviewer(self) -> bool:
         return self.role in REVIEWER_ROLES
 
@@ -37,35 +54,137 @@ class Actor:
         return self.role if self.is_reviewer else None
 
 
-def can_manage(actor: Actor) -> bool:
-    """Set up campaigns, import, assign, lock, finalise, read the audit log."""
-    return actor.role == ORGANISER
+@dataclass(frozen=True)
+class Situation:
+    """What a predicate may look at: the re-read actor and campaign, and the entry's facts.
+
+    ``panel_locked`` is the lock of the panel the action touches (the reviewer's own panel
+    for a sheet); ``assigned`` / ``conflicted`` / ``owns_sheet`` describe the actor and the
+    entry. Built by ``scoring.services.guard.authorise``, never by a page.
+    """
+
+    actor: Actor
+    finalised: bool = False
+    panel_locked: bool = False
+    assigned: bool = False
+    conflicted: bool = False
+    owns_sheet: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def can_see_standings(actor: Actor) -> bool:
-    """Reviewers never see standings or other reviewers' scores."""
-    return actor.role == ORGANISER
+@dataclass(frozen=True)
+class Rule:
+    """A named predicate; ``a & b`` and ``a | b`` compose, the first failing part is reported.
+
+    ``kind`` is ``"role"`` or ``"state"``: it decides which error a refusal raises, and
+    ``error_key`` is the one catalogue key for that state (roles share the permission key).
+    """
+
+    name: str
+    test: Callable[[Situation], bool]
+    kind: str = "role"
+    error_key: str = "error.permission_denied"
+    parts: tuple[Rule, ...] = ()
+    any_of: bool = False
+
+    def __and__(self, other: Rule) -> Rule:
+        return Rule(f"{self.name} & {other.name}", _never, parts=(self, other))
+
+    def __or__(self, other: Rule) -> Rule:
+        return Rule(f"({self.name} | {other.name})", _never, parts=(self, other), any_of=True)
+
+    def first_failure(self, situation: Situation) -> Rule | None:
+        """The simple predicate that refuses, or None when the rule allows."""
+        if not self.parts:
+            return None if self.test(situation) else self
+        failures = [part.first_failure(situation) for part in self.parts]
+        if self.any_of:
+            return None if any(f is None for f in failures) else failures[0]
+        return next((f for f in failures if f is not None), None)
+
+    def allows(self, situation: Situation) -> bool:
+        return self.first_failure(situation) is None
+
+    def __call__(self, actor: Actor, **facts: Any) -> bool:
+        """For a page deciding what to show: ``can_manage(actor)``. Use cases use ``authorise``."""
+        return self.allows(Situation(actor=actor, **facts))
+
+    def __repr__(self) -> str:
+        return f"Rule({self.name})"
 
 
-def can_view_entry(actor: Actor, *, assigned: bool) -> bool:
-    """Organisers see every entry; reviewers only those assigned to them."""
-    return actor.role == ORGANISER or (actor.is_reviewer and assigned)
+def _never(_: Situation) -> bool:  # composites are decided by their parts
+    return False
 
 
-def can_score(
-    actor: Actor, *, assigned: bool, conflicted: bool, panel_locked: bool, sheet_owner_id: int
-) -> bool:
-    """A reviewer scores their own sheet, on an entry assigned to them, while the panel is open."""
-    return (
-        actor.is_reviewer
-        and assigned
-        and not conflicted
-        and not panel_locked
-        and actor.account_id == sheet_owner_id
-    )
+def _role(name: str, test: Callable[[Situation], bool]) -> Rule:
+    return Rule(name, test)
+
+
+def _state(name: str, test: Callable[[Situation], bool], error_key: str) -> Rule:
+    return Rule(name, test, kind="state", error_key=error_key)
+
+
+# Role predicates.
+is_organiser = _role("is_organiser", lambda s: s.actor.role == ORGANISER)
+is_reviewer = _role("is_reviewer", lambda s: s.actor.is_reviewer)
+is_assigned = _role("is_assigned", lambda s: s.assigned)
+not_conflicted = _role("not_conflicted", lambda s: not s.conflicted)
+owns_sheet = _role("owns_sheet", lambda s: s.owns_sheet)
+
+# State predicates: one catalogue key per state.
+campaign_open = _state("campaign_open", lambda s: not s.finalised, "campaign_state.finalised")
+campaign_finalised = _state(
+    "campaign_finalised", lambda s: s.finalised, "campaign_state.not_finalised"
+)
+panel_open = _state("panel_open", lambda s: not s.panel_locked, "campaign_state.panel_locked")
+
+# Composites, one per kind of action. Every use case names exactly one of these.
+can_manage = is_organiser
+"""Organiser reads: set-up, pre-check lists, coverage, progress, decisions, audit, export."""
+can_see_standings = is_organiser
+"""Standings, snapshots and other reviewers' scores: organisers only (SPEC §1), any state."""
+can_read_entry = is_organiser | (is_reviewer & is_assigned)
+"""Organisers read every entry; reviewers only those assigned to them."""
+can_read_own_work = is_reviewer
+"""A reviewer's own gallery, progress and sheets."""
+can_change_entries = is_organiser & campaign_open
+"""Entries, votes, pre-check decisions, applicant links, shortlist (SPEC §1 state table)."""
+can_assign = is_organiser & campaign_open
+"""Assignments by hand or automatic, review-meeting rounds."""
+can_edit_setup = is_organiser & campaign_open
+"""Campaign settings, weights, rubric, groups."""
+can_import_scores = is_organiser & campaign_open
+"""Paper marks; each sheet's panel must be open too (checked per sheet)."""
+can_decide_awards = is_organiser & campaign_open
+"""Tie decisions, committee overrides, group quotas."""
+can_lock_panel = is_organiser & campaign_open
+"""Locking and unlocking a panel."""
+can_finalise = is_organiser & campaign_open
+"""Freezing the standings as the snapshot."""
+can_withdraw = is_organiser & campaign_finalised
+"""Withdrawing a finalisation, with a reason."""
+can_save_sheet = (
+    is_reviewer & is_assigned & not_conflicted & owns_sheet & campaign_open & panel_open
+)
+"""A reviewer saves or submits their own sheet on an assigned entry while the panel is open."""
+can_declare_conflict = is_reviewer & is_assigned & campaign_open & panel_open
+"""Declaring a conflict withdraws the reviewer's sheet, so it follows the sheet's states."""
+can_manage_accounts = is_organiser
+"""Accounts are not campaign data; the role-change rule lives in the accounts service."""
+
+
+def refuse(rule: Rule, situation: Situation, action: str) -> None:
+    """Raise the error of the first part of ``rule`` that refuses ``situation``."""
+    failure = rule.first_failure(situation)
+    if failure is None:
+        return
+    if failure.kind == "state":
+        raise StateRefused(failure.error_key, action=action)
+    raise PermissionDenied(failure.error_key, action=action)
 
 
 def require(allowed: bool, action: str) -> None:
-    """Refuse with a clear reason, before anything changes."""
+    """Refuse a role check made without a campaign (accounts, campaign creation)."""
     if not allowed:
         raise PermissionDenied("error.permission_denied", action=action)

@@ -12,7 +12,7 @@ from scoring.i18n import catalogue, translate
 
 ROOT = Path(__file__).parents[1]
 KEY_CALL = re.compile(
-    r"""\b(?:tr|translate|_say|t\(\)|ReviewDeskError|ValidationFailed|NotFound|StaleEdit|AssetError|PermissionDenied|report\.add|report\.warn)\(\s*["']([a-z_]+\.[a-z_0-9]+)["']"""
+    r"""\b(?:tr|translate|_say|t\(\)|ReviewDeskError|ValidationFailed|NotFound|StaleEdit|AssetError|PermissionDenied|StateRefused|report\.add|report\.warn)\(\s*["']([a-z_]+\.[a-z_0-9]+)["']"""
 )
 
 
