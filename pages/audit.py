@@ -1,4 +1,8 @@
-"""The audit log: every change with who, when, what, old and new value; filter and download."""
+"""The audit log: every change with who, when, what, old and new value; paged, downloadable.
+
+It shows how many events match and which of them are on screen; the CSV holds all of them.
+The chain head is shown so that an organiser can record it for `reviewdesk audit-check`.
+"""
 
 import json
 
@@ -8,7 +12,7 @@ import streamlit as st
 from pages._shared import current_actor, pick_campaign, require_page, t
 from scoring import context
 from scoring.permissions import can_manage
-from scoring.services.audit import action_names, list_events
+from scoring.services.audit import PAGE_SIZE, action_names, events_csv, list_events
 
 actor = current_actor()
 require_page(can_manage(actor))
@@ -18,7 +22,7 @@ st.title(tr("audit.title"))
 
 with context.database().read() as session:
     actions = action_names(session)
-cols = st.columns(3)
+cols = st.columns([3, 3, 3, 1])
 scope = cols[0].radio(
     tr("audit.scope"),
     ["campaign", "all"],
@@ -29,24 +33,31 @@ action = cols[1].selectbox(
     tr("audit.action"), ["", *actions], format_func=lambda a: a or tr("common.any")
 )
 who = cols[2].text_input(tr("audit.who")).strip().lower()
+page_number = cols[3].number_input(tr("audit_chain.page"), min_value=1, value=1, step=1)
+filters = {
+    "campaign_id": campaign.id if campaign and scope == "campaign" else None,
+    "action": action or None,
+    "who": who or None,
+}
 
 with context.database().read() as session:
-    events = list_events(
-        session,
-        actor,
-        campaign_id=campaign.id if campaign and scope == "campaign" else None,
-        action=action or None,
-        who=who or None,
-    )
+    page = list_events(session, actor, page=int(page_number), page_size=PAGE_SIZE, **filters)
 
 
 def _show(value: object) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False)
 
 
+def _csv() -> bytes:
+    """Built on click only: every matching event, not just this page."""
+    with context.database().read() as session:
+        return events_csv(session, actor, tr.lang, **filters)
+
+
 frame = pd.DataFrame(
     [
         {
+            tr("audit_chain.column_id"): e.id,
             tr("audit.at"): e.at,
             tr("audit.who"): e.actor,
             tr("audit.action"): e.action,
@@ -54,15 +65,31 @@ frame = pd.DataFrame(
             tr("audit.old"): _show(e.old_value),
             tr("audit.new"): _show(e.new_value),
         }
-        for e in events
+        for e in page.events
     ],
-    columns=[tr(f"audit.{c}") for c in ("at", "who", "action", "target", "old", "new")],
+    columns=[
+        tr("audit_chain.column_id"),
+        *(tr(f"audit.{c}") for c in ("at", "who", "action", "target", "old", "new")),
+    ],
 )
-st.caption(tr("audit.count", count=len(frame)))
+if page.total:
+    st.caption(
+        tr(
+            "audit_chain.total",
+            total=page.total,
+            first=page.first,
+            last=page.last,
+            page=page.page,
+            pages=page.pages,
+        )
+    )
+else:
+    st.caption(tr("audit_chain.none"))
 st.dataframe(frame, hide_index=True, width="stretch")
 st.download_button(
-    tr("audit.download"),
-    frame.to_csv(index=False).encode("utf-8-sig"),
+    tr("audit_chain.download_all", total=page.total),
+    data=_csv,
     file_name="reviewdesk-audit.csv",
     mime="text/csv",
 )
+st.caption(tr("audit_chain.head", head=page.head.chain_hash, seq=page.head.seq))

@@ -12,6 +12,7 @@ Two traps are closed here, once, for every use case:
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,8 @@ from typing import TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
+
+from scoring.storage.models import AuditEvent
 
 T = TypeVar("T")
 
@@ -79,6 +82,7 @@ class Database:
         if not self.is_sqlite:
             options["isolation_level"] = "SERIALIZABLE"
         self._write_engine = self.engine.execution_options(**options)
+        self._seal_engine = self.engine.execution_options(isolation_level="READ COMMITTED")
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -93,15 +97,39 @@ class Database:
         """
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with Session(self._write_engine, expire_on_commit=False) as session:
-                    with session.begin():
-                        result = work(session)
-                    return result
+                session = Session(self._write_engine, expire_on_commit=False)
+                with session, session.begin():
+                    result = work(session)
+                    if self.is_sqlite:  # we hold the write lock: seal in commit order now
+                        session.flush()
+                        AuditEvent.seal(session.connection())
+                break
             except DBAPIError as error:
                 if attempt == MAX_ATTEMPTS or not _retryable(error):
                     raise
                 time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-        raise AssertionError("unreachable")
+        if not self.is_sqlite:
+            self._seal_after_commit()
+        return result
+
+    def seal_audit(self) -> int:
+        """Chain the audit events committed but not yet sealed; how many were sealed.
+
+        On PostgreSQL a short READ COMMITTED transaction of its own, outside the writers'
+        SERIALIZABLE ones: chaining reads the head, and doing that inside every save would
+        turn concurrent saves into serialization failures (docs/decisions.md).
+        """
+        engine = self._write_engine if self.is_sqlite else self._seal_engine
+        with engine.begin() as connection:
+            return AuditEvent.seal(connection)
+
+    def _seal_after_commit(self) -> None:
+        # The change is committed: a failure here must not report it as failed. The events
+        # stay unsealed, hashed, and the next write or `reviewdesk audit-check` seals them.
+        try:
+            self.seal_audit()
+        except DBAPIError:
+            logging.getLogger(__name__).warning("audit events left unsealed", exc_info=True)
 
     def dispose(self) -> None:
         """Close pooled connections (tests, and before a process forks)."""
