@@ -9,8 +9,8 @@ import streamlit as st
 from pages._shared import current_actor, pick_campaign, require_page, run_write, t
 from scoring import context
 from scoring.importers.entries import apply_entries_import, plan_entries_import
-from scoring.importers.scores import import_scores
-from scoring.importers.votes import import_votes
+from scoring.importers.scores import apply_scores_import, plan_scores_import
+from scoring.importers.votes import apply_votes_import, plan_votes_import
 from scoring.permissions import can_manage
 from scoring.services.entries import entries_frame, shortlist, top_by_votes, unshortlist
 from scoring.services.precheck import decide, flag_messages, precheck_flags
@@ -93,7 +93,9 @@ def _entries_tab() -> None:
         book = _saved(workbook, folder)
         archive = _saved(assets, folder) if assets is not None else None
         with context.database().read() as session:
-            plan = plan_entries_import(session, campaign, book, archive)
+            plan = plan_entries_import(
+                session, campaign, book, archive, store=context.asset_store()
+            )
         if not plan.report.ok:
             st.error(tr("intake.refused", count=len(plan.report.problems)))
             _problems_table(plan.report.problems)
@@ -104,12 +106,8 @@ def _entries_tab() -> None:
         preview = pd.DataFrame([p.values for p in plan.entries]).rename(columns=_headers())
         st.dataframe(preview, hide_index=True, width="stretch", height=240)
         if st.button(tr("intake.confirm"), type="primary", key="entries_confirm"):
-
-            def work(session):
-                fresh = plan_entries_import(session, campaign, book, archive)
-                return apply_entries_import(session, actor, campaign, fresh, context.asset_store())
-
-            ok, count = run_write(work)
+            # This run's plan is fresh; the write re-checks codes and the campaign's state.
+            ok, count = run_write(lambda session: apply_entries_import(session, actor, plan))
             if ok:
                 st.session_state["entries_upload_round"] = round_ + 1
                 _done("entries", tr("cli.entries_imported", count=count))
@@ -122,11 +120,16 @@ def _simple_import(kind: str) -> None:
     if upload is None or not st.button(tr("intake.import"), key=f"{kind}_import"):
         return
     path, data = Path(upload.name), upload.getvalue()
+    with context.database().read() as session:  # read and check outside the write lock
+        if kind == "votes":
+            plan = plan_votes_import(session, campaign, path, data)
+        else:
+            plan = plan_scores_import(session, campaign, path, submit=submit, data=data)
 
     def work(session):
         if kind == "votes":
-            return import_votes(session, actor, campaign, path, data)
-        return import_scores(session, actor, campaign, path, submit=submit, data=data)
+            return apply_votes_import(session, actor, plan)
+        return apply_scores_import(session, actor, plan)
 
     ok, result = run_write(work)
     if ok and kind == "votes":

@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages._shared import current_actor, require_page, run_write, t
 from scoring import context
-from scoring.importers.users import import_users
+from scoring.importers.users import apply_users_import, plan_users_import
 from scoring.permissions import can_manage
 from scoring.services.accounts import (
     change_role,
@@ -95,7 +95,9 @@ st.subheader(tr("users.import"))
 st.caption(tr("users.import_explain"))
 upload = st.file_uploader(tr("intake.workbook"), type=["xlsx", "csv"], key="users_file")
 if upload is not None and st.button(tr("intake.import"), key="users_import"):
-    ok, created = run_write(lambda s: import_users(s, actor, Path(upload.name), upload.getvalue()))
+    with context.database().read() as session:  # bcrypt hashing outside the write lock
+        plan = plan_users_import(session, Path(upload.name), upload.getvalue())
+    ok, created = run_write(lambda s: apply_users_import(s, actor, plan))
     if ok:
         st.success(tr("cli.users_imported", count=len(created)))
         passwords = pd.DataFrame(

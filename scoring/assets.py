@@ -25,7 +25,7 @@ import zlib
 from pathlib import Path
 from types import TracebackType
 
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from scoring.errors import AssetError
 
@@ -35,8 +35,21 @@ MAX_IMAGE_BYTES = 20 * MB
 """SPEC §5.2: an image is at most 20 MB."""
 MAX_MATERIAL_BYTES = 50 * MB
 """SPEC §5.2: a material file is at most 50 MB; also the most any single read may return."""
-MAX_IMAGE_PIXELS = 100_000_000
-"""A 108-megapixel phone photo still passes; a 1-KB PNG claiming 50000x50000 does not."""
+MAX_IMAGE_PIXELS = 20_000_000
+"""PNG and WebP are decoded whole, and shrinking RGBA makes one premultiplied copy: 20 MP x 4
+bytes x 2 is 160 MB, inside the 200 MB that one check or thumbnail may cost (measured: a
+40-MP RGBA PNG peaked at 312 MB). An A3 poster at 300 dpi is 17 MP; a 1-KB PNG claiming
+50000x50000 is refused from its header, before any pixel is decoded."""
+MAX_JPEG_PIXELS = 120_000_000
+"""JPEG is decoded at 1/8 scale (``Image.draft``) for the check and the thumbnail, so even a
+108-megapixel phone photo costs about 5 MB; the limit only stops absurd headers."""
+DRAFT_SCALE = 8
+"""libjpeg decodes at 1/1, 1/2, 1/4 or 1/8 scale; the check reads every byte at 1/8."""
+
+# Pillow's own bomb guard is a backstop for any path that opens an image without our header
+# check: it warns above this and refuses above twice this. Set once, deliberately, for the
+# whole process, to the largest image any of our limits lets through.
+Image.MAX_IMAGE_PIXELS = MAX_JPEG_PIXELS
 
 MAX_ZIP_MEMBERS = 5000
 """Room for ~800 entries with 4 images and 2 materials each; more is not an asset upload."""
@@ -186,21 +199,39 @@ def _check_size(name: str, data: bytes, limit: int, key: str) -> None:
         raise AssetError(key, name=name, size=_mb(len(data)), limit=f"{limit / MB:g}")
 
 
+def pixel_limit(mime: str) -> int:
+    """How many pixels an image of this type may have: see MAX_IMAGE_PIXELS and MAX_JPEG_PIXELS."""
+    return MAX_JPEG_PIXELS if mime == JPEG else MAX_IMAGE_PIXELS
+
+
+def _check_pixels(name: str, im: Image.Image, mime: str) -> None:
+    """Refuse from the header alone, before a single pixel is decoded."""
+    width, height = im.size
+    limit = pixel_limit(mime)
+    if width * height > limit:
+        raise AssetError(
+            "asset.too_many_pixels",
+            name=name,
+            width=width,
+            height=height,
+            limit=limit // 1_000_000,
+        )
+
+
 def _decode_image(name: str, data: bytes, mime: str) -> None:
-    """Decode every pixel: a truncated upload must fail here, not in the gallery."""
+    """Decode every byte: a truncated upload must fail here, not in the gallery.
+
+    JPEG is decoded at reduced scale (``draft``): libjpeg still reads the whole scan, so a cut
+    file fails as before, at 1/64 of the memory.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[mime]]) as im:
-                width, height = im.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    raise AssetError(
-                        "asset.too_many_pixels",
-                        name=name,
-                        width=width,
-                        height=height,
-                        limit=MAX_IMAGE_PIXELS // 1_000_000,
-                    )
+                _check_pixels(name, im, mime)
+                if mime == JPEG:
+                    width, height = im.size
+                    im.draft(im.mode, (width // DRAFT_SCALE, height // DRAFT_SCALE))
                 im.load()
     except _UNDECODABLE as exc:
         raise AssetError("asset.unreadable", name=name, found=_LABELS[mime]) from exc
@@ -321,10 +352,16 @@ class AssetStore:
             raise AssetError("asset.not_stored", sha=sha)
         try:
             with Image.open(source, formats=list(_PIL_FORMATS.values())) as im:
-                side = max(width, height)
-                im.draft("RGB", (side, side))  # JPEG only: decode at reduced scale, fast
+                mime = {v: k for k, v in _PIL_FORMATS.items()}.get(im.format or "", PNG)
+                _check_pixels(sha[:12], im, mime)  # stored before the limits: still bounded
+                # Shrink first, then turn: exif_transpose copies the whole image, so on the
+                # full-size picture it would double the cost. A 90-degree turn swaps the box.
+                turned = im.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
+                box = (height, width) if turned else (width, height)
+                # draft (JPEG only) decodes at the smallest scale still covering the box;
+                # thumbnail's reducing_gap then shrinks by whole factors before resampling.
+                im.thumbnail(box, Image.Resampling.LANCZOS, reducing_gap=2.0)
                 picture = ImageOps.exif_transpose(im)
-                picture.thumbnail((width, height), Image.Resampling.LANCZOS)
                 if picture.mode in ("RGBA", "LA", "P"):
                     picture = picture.convert("RGBA")
                     flat = Image.new("RGB", picture.size, "white")

@@ -117,8 +117,9 @@ def _import_entries(
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    plan = plan_entries_import(session, campaign, sheet, folder)
-    apply_entries_import(session, actor, campaign, plan, store)
+    # The demo is built in one transaction of its own (nobody is reviewing yet).
+    plan = plan_entries_import(session, campaign, sheet, folder, store=store)
+    apply_entries_import(session, actor, plan)
     shortlist(session, actor, campaign, all_accepted=True)
 
 

@@ -1,12 +1,21 @@
-"""``import-entries`` (SPEC §5.2): a workbook of entries plus a folder or zip of their files."""
+"""``import-entries`` (SPEC §5.2): a workbook of entries plus a folder or zip of their files.
+
+Two steps, so that reviewers' saves never wait for an import. ``plan_entries_import`` does
+the slow part outside any write transaction: it reads the workbook, checks every row and
+every file, and puts the accepted files and their gallery thumbnails into the
+content-addressed store (a stored file nothing points at is harmless, and the next import of
+the same file finds it there). ``apply_entries_import`` then runs in one short write
+transaction: it authorises against the campaign as it is now, re-checks what may have
+changed since the plan (a code taken meanwhile, a category removed) and inserts the rows in
+bulk, with one audit event per entry.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from scoring.assets import (
     AssetStore,
@@ -16,14 +25,16 @@ from scoring.assets import (
     validate_material,
 )
 from scoring.errors import AssetError
+from scoring.importers.cells import code_problem, column_length, parse_count, shown, text_problem
 from scoring.importers.report import Report
-from scoring.importers.tables import Column, map_columns, read_table, rows, split_names
-from scoring.permissions import Actor, can_manage, require
-from scoring.services import audit
+from scoring.importers.tables import Column, read_mapped, rows, split_names
+from scoring.permissions import Actor, can_change_entries
 from scoring.services.campaigns import categories, domains
+from scoring.services.guard import authorise
 from scoring.storage.models import (
     ENTRY_KINDS,
     ENTRY_STATUSES,
+    AuditEvent,
     Campaign,
     Entry,
     EntryAsset,
@@ -50,7 +61,7 @@ COLUMNS = [
 
 @dataclass
 class PendingFile:
-    """A checked file; its bytes are read again when the plan is applied, to save memory."""
+    """A checked file, already in the store under its hash."""
 
     role: str
     position: int
@@ -64,6 +75,7 @@ class PendingFile:
 class PendingEntry:
     row: int
     values: dict[str, str]
+    votes: int | None = None
     files: list[PendingFile] = field(default_factory=list)
 
 
@@ -71,9 +83,9 @@ class PendingEntry:
 class EntriesPlan:
     """What an import would write, shown to the organiser before anything is saved."""
 
+    campaign_id: int
     entries: list[PendingEntry]
     report: Report
-    assets: Path | None = None
     source: str = "entries"
 
     @property
@@ -81,9 +93,19 @@ class EntriesPlan:
         return sum(len(e.files) for e in self.entries)
 
 
+SINGLE_LINE = ("title", "applicant", "recommender")
+"""Text columns stored as VARCHAR; their limits are the model's."""
+
+
 def _check_files(
-    pending: PendingEntry, column: str, names: list[str], source, report: Report
+    pending: PendingEntry,
+    column: str,
+    names: list[str],
+    source,  # type: ignore[no-untyped-def]
+    store: AssetStore,
+    report: Report,
 ) -> None:
+    """Read, check and store each file; images also get their gallery thumbnail now."""
     role = "image" if column == "images" else "material"
     if role == "image" and len(names) > MAX_IMAGES:
         report.add(
@@ -97,11 +119,30 @@ def _check_files(
                 continue
             data = source.read(name)
             mime = validate_image(name, data) if role == "image" else validate_material(name, data)
+            digest = store.put(data)
+            if role == "image":
+                store.thumbnail(digest)
         except AssetError as error:
             report.add(error.key, pending.row, column, **error.params)
             continue
-        digest = hashlib.sha256(data).hexdigest()
         pending.files.append(PendingFile(role, position, name, digest, len(data), mime))
+
+
+def _check_values(row: int, values: dict[str, str], report: Report) -> bool:
+    """The rules of each cell on its own; False when the code is unusable for lookups."""
+    code_ok = True
+    if problem := code_problem(values["code"], column_length(Entry, "code") or 40):
+        report.add(problem[0], row, "code", **problem[1])
+        code_ok = False
+    for column in SINGLE_LINE:
+        if problem := text_problem(values[column], column_length(Entry, column)):
+            report.add(problem[0], row, column, **problem[1])
+    if problem := text_problem(values["summary"], None, multiline=True):
+        report.add(problem[0], row, "summary", **problem[1])
+    for column in ("code", "title", "applicant", "category", "domain"):
+        if not values[column]:
+            report.add("import.required", row, column)
+    return code_ok
 
 
 def plan_entries_import(
@@ -110,10 +151,16 @@ def plan_entries_import(
     path: Path,
     assets: Path | None = None,
     data: bytes | None = None,
+    *,
+    store: AssetStore,
 ) -> EntriesPlan:
-    """Read and check every row and file; nothing is written here."""
+    """Read and check every row and file, storing accepted files; no row is written here.
+
+    ``session`` only reads (the campaign's categories, domains and codes), so a read session
+    is enough: call this outside ``Database.write``.
+    """
     report = Report()
-    frame = map_columns(read_table(path, data), COLUMNS, report)
+    frame = read_mapped(path, data, COLUMNS, report)
     known_categories = {c.name for c in categories(session, campaign.id)}
     known_domains = {d.name for d in domains(session, campaign.id)}
     existing = set(session.exec(select(Entry.code).where(Entry.campaign_id == campaign.id)))
@@ -128,21 +175,19 @@ def plan_entries_import(
     try:
         for row, values in rows(frame):
             pending = PendingEntry(row, values)
-            for column in ("code", "title", "applicant", "category", "domain"):
-                if not values[column]:
-                    report.add("import.required", row, column)
             code = values["code"]
-            if code and code in seen:
-                report.add("entries.duplicate_code", row, "code", code=code, first=seen[code])
-            elif code in existing:
-                report.add("entries.code_exists", row, "code", code=code)
-            seen.setdefault(code, row)
+            if _check_values(row, values, report) and code:
+                if code in seen:
+                    report.add("entries.duplicate_code", row, "code", code=code, first=seen[code])
+                elif code in existing:
+                    report.add("entries.code_exists", row, "code", code=code)
+                seen.setdefault(code, row)
             if values["category"] and values["category"] not in known_categories:
                 report.add(
                     "entries.unknown_category",
                     row,
                     "category",
-                    value=values["category"],
+                    value=shown(values["category"]),
                     allowed="、".join(sorted(known_categories)),
                 )
             if values["domain"] and values["domain"] not in known_domains:
@@ -150,101 +195,155 @@ def plan_entries_import(
                     "entries.unknown_domain",
                     row,
                     "domain",
-                    value=values["domain"],
+                    value=shown(values["domain"]),
                     allowed="、".join(sorted(known_domains)),
                 )
-            if values["kind"] and values["kind"] not in ENTRY_KINDS:
-                report.add(
-                    "import.bad_choice",
-                    row,
-                    "kind",
-                    value=values["kind"],
-                    allowed=", ".join(ENTRY_KINDS),
-                )
-            if values["status"] and values["status"] not in ENTRY_STATUSES:
-                report.add(
-                    "import.bad_choice",
-                    row,
-                    "status",
-                    value=values["status"],
-                    allowed=", ".join(ENTRY_STATUSES),
-                )
-            if values["votes"] and not (values["votes"].isdigit()):
-                report.add("import.bad_count", row, "votes", value=values["votes"])
-            for column in ("title", "applicant", "recommender"):
-                if len(values[column]) > 200:
-                    report.add("import.too_long", row, column, maximum=200)
-            _check_files(pending, "images", split_names(values["images"]), source, report)
-            _check_files(pending, "materials", split_names(values["materials"]), source, report)
+            for column, allowed in (("kind", ENTRY_KINDS), ("status", ENTRY_STATUSES)):
+                if values[column] and values[column] not in allowed:
+                    report.add(
+                        "import.bad_choice",
+                        row,
+                        column,
+                        value=shown(values[column]),
+                        allowed=", ".join(allowed),
+                    )
+            if values["votes"]:
+                votes = parse_count(values["votes"])
+                if isinstance(votes, int):
+                    pending.votes = votes
+                else:
+                    report.add(votes[0], row, "votes", **votes[1])
+            _check_files(pending, "images", split_names(values["images"]), source, store, report)
+            _check_files(
+                pending, "materials", split_names(values["materials"]), source, store, report
+            )
             planned.append(pending)
     finally:
         if source is not None:
             source.close()
     if not planned and report.ok:
         report.add("import.empty")
-    return EntriesPlan(planned, report, assets, path.name)
+    return EntriesPlan(campaign.id, planned, report, path.name)
 
 
-def _store_files(plan: EntriesPlan, store: AssetStore) -> None:
-    """Copy the checked files into the store, refusing any that changed since the check."""
-    files = [f for entry in plan.entries for f in entry.files]
-    if not files or plan.assets is None:
-        return
-    with open_asset_source(plan.assets) as source:
-        for pending_file in files:
-            if store.put(source.read(pending_file.filename)) != pending_file.sha256:
-                raise AssetError("asset.changed_during_import", name=pending_file.filename)
-
-
-def apply_entries_import(
-    session: Session, actor: Actor, campaign: Campaign, plan: EntriesPlan, store: AssetStore
-) -> int:
-    """Write a checked plan in the caller's transaction; returns the number of entries.
-
-    Files go into the content-addressed store first: if the transaction then fails, what is
-    left is an unreferenced file, never a row pointing at a missing file.
-    """
-    require(can_manage(actor), "entries.import")
-    plan.report.raise_if_invalid(plan.source)
-    _store_files(plan, store)
+def _recheck(session: Session, campaign: Campaign, plan: EntriesPlan) -> tuple[dict, dict]:
+    """What may have changed since the plan: codes taken, categories or domains removed."""
+    report = Report()
+    codes = [p.values["code"] for p in plan.entries]
+    taken: set[str] = set()
+    for start in range(0, len(codes), 500):  # stay far below any bound-parameter limit
+        chunk = codes[start : start + 500]
+        taken.update(
+            session.exec(
+                select(Entry.code).where(
+                    Entry.campaign_id == campaign.id, col(Entry.code).in_(chunk)
+                )
+            )
+        )
     category_ids = {c.name: c.id for c in categories(session, campaign.id)}
     domain_ids = {d.name: d.id for d in domains(session, campaign.id)}
     for pending in plan.entries:
         v = pending.values
-        entry = Entry(
-            campaign_id=campaign.id,
-            code=v["code"],
-            title=v["title"],
-            kind=v["kind"] or "case",
-            applicant=v["applicant"],
-            recommender=v["recommender"],
-            category_id=category_ids[v["category"]],
-            domain_id=domain_ids[v["domain"]],
-            summary=v["summary"],
-            status=v["status"] or "submitted",
-        )
-        session.add(entry)
-        session.flush()
-        for pending_file in pending.files:
-            session.add(
-                EntryAsset(
-                    entry_id=entry.id,
-                    role=pending_file.role,
-                    position=pending_file.position,
-                    filename=pending_file.filename,
-                    sha256=pending_file.sha256,
-                    mime=pending_file.mime,
-                    size_bytes=pending_file.size_bytes,
-                )
+        if v["code"] in taken:
+            report.add("entries.code_exists", pending.row, "code", code=v["code"])
+        if v["category"] not in category_ids:
+            report.add(
+                "entries.unknown_category",
+                pending.row,
+                "category",
+                value=v["category"],
+                allowed="、".join(sorted(category_ids)),
             )
-        if v["votes"]:
-            session.add(VoteTally(entry_id=entry.id, votes=int(v["votes"])))
-    audit.record(
-        session,
-        actor,
-        "entries.import",
-        target=campaign.slug,
-        campaign_id=campaign.id,
-        new={"entries": len(plan.entries), "files": plan.file_count},
+        if v["domain"] not in domain_ids:
+            report.add(
+                "entries.unknown_domain",
+                pending.row,
+                "domain",
+                value=v["domain"],
+                allowed="、".join(sorted(domain_ids)),
+            )
+    report.raise_if_invalid(plan.source)
+    return category_ids, domain_ids
+
+
+def _audited_fields(entry: Entry, pending: PendingEntry) -> dict:
+    return {
+        "title": entry.title,
+        "kind": entry.kind,
+        "applicant": entry.applicant,
+        "recommender": entry.recommender,
+        "category": pending.values["category"],
+        "domain": pending.values["domain"],
+        "status": entry.status,
+        "votes": pending.votes,
+        "files": [f"{f.role}:{f.filename}:{f.sha256[:12]}" for f in pending.files],
+    }
+
+
+def apply_entries_import(session: Session, actor: Actor, plan: EntriesPlan) -> int:
+    """Write a checked plan in the caller's (short) write transaction; returns the count.
+
+    Authorises first, against the actor and campaign re-read here: a campaign finalised since
+    the plan refuses the import with ``StateRefused``. The files are already stored.
+    """
+    done = authorise(
+        session, actor, can_change_entries, "entries.import", campaign=plan.campaign_id
     )
+    actor, campaign = done.actor, done.campaign
+    assert campaign is not None
+    plan.report.raise_if_invalid(plan.source)
+    category_ids, domain_ids = _recheck(session, campaign, plan)
+    entries = [
+        Entry(
+            campaign_id=campaign.id,
+            code=p.values["code"],
+            title=p.values["title"],
+            kind=p.values["kind"] or "case",
+            applicant=p.values["applicant"],
+            recommender=p.values["recommender"],
+            category_id=category_ids[p.values["category"]],
+            domain_id=domain_ids[p.values["domain"]],
+            summary=p.values["summary"],
+            status=p.values["status"] or "submitted",
+        )
+        for p in plan.entries
+    ]
+    session.add_all(entries)
+    session.flush()  # one multi-row INSERT; the ids come back with it
+    rows_after: list = []
+    for entry, pending in zip(entries, plan.entries, strict=True):
+        rows_after.extend(
+            EntryAsset(
+                entry_id=entry.id,
+                role=f.role,
+                position=f.position,
+                filename=f.filename,
+                sha256=f.sha256,
+                mime=f.mime,
+                size_bytes=f.size_bytes,
+            )
+            for f in pending.files
+        )
+        if pending.votes is not None:
+            rows_after.append(VoteTally(entry_id=entry.id, votes=pending.votes))
+        rows_after.append(
+            AuditEvent(
+                actor=actor.username,
+                action="entry.import",
+                target=entry.code,
+                campaign_id=campaign.id,
+                old_value=None,
+                new_value=_audited_fields(entry, pending),
+            )
+        )
+    rows_after.append(
+        AuditEvent(
+            actor=actor.username,
+            action="entries.import",
+            target=campaign.slug,
+            campaign_id=campaign.id,
+            new_value={"entries": len(plan.entries), "files": plan.file_count},
+        )
+    )
+    session.add_all(rows_after)
     return len(plan.entries)

@@ -2,20 +2,31 @@
 
 CSV may be UTF-8 with or without BOM, or GB18030/GBK; headers are matched case-insensitively
 in English or Chinese. Every cell is read as text so that codes like ``007`` keep their zeros.
+
+A workbook is read with openpyxl in read-only mode, row by row, from its first *visible*
+sheet (SPEC §5: "first sheet unless named"; a hidden first sheet is what an office keeps its
+old list in, not what it means to import). No file may hold more than MAX_DATA_ROWS data
+rows: the sheet's declared size refuses it before a row is read, and reading stops at the
+first row past the limit when the declaration is missing or lies.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from openpyxl import load_workbook
 
 from scoring.errors import ValidationFailed
 from scoring.importers.report import Report
 
 ENCODINGS = ("utf-8-sig", "gb18030")
+MAX_DATA_ROWS = 500_000
+"""Room for SPEC §9's 400,000 scores in one file; a full 1,048,576-row sheet is refused."""
 
 
 @dataclass(frozen=True)
@@ -27,17 +38,79 @@ class Column:
     required: bool = False
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
+def _too_many_rows(name: str, count: int | str) -> ValidationFailed:
+    return ValidationFailed("imports.too_many_rows", name=name, count=count, limit=MAX_DATA_ROWS)
+
+
+def _read_csv(name: str, data: bytes) -> pd.DataFrame:
     for encoding in ENCODINGS:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, nrows=MAX_DATA_ROWS + 1
+        )
+        if len(frame) > MAX_DATA_ROWS:
+            raise _too_many_rows(name, f"> {MAX_DATA_ROWS:,}")
+        return frame
     raise ValidationFailed("import.bad_encoding")
 
 
-def read_table(path: Path, data: bytes | None = None, sheet: str | int = 0) -> pd.DataFrame:
+def _cell_text(value: Any) -> str:
+    """A cell as the text a person sees: 12 not 12.0, dates as ISO, empty as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _pick_sheet(workbook, name: str, sheet: str | None):  # type: ignore[no-untyped-def]
+    if sheet is not None:
+        if sheet not in workbook.sheetnames:
+            raise ValidationFailed("imports.no_such_sheet", name=name, sheet=sheet)
+        return workbook[sheet]
+    visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
+    if not visible:
+        raise ValidationFailed("imports.no_visible_sheet", name=name)
+    return visible[0]
+
+
+def _read_xlsx(name: str, data: bytes, sheet: str | None) -> pd.DataFrame:
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        worksheet = _pick_sheet(workbook, name, sheet)
+        declared = worksheet.max_row  # from the <dimension> tag; None when absent
+        if declared is not None and declared - 1 > MAX_DATA_ROWS:
+            raise _too_many_rows(name, f"{declared - 1:,}")
+        table: list[list[str]] = []
+        for values in worksheet.iter_rows(values_only=True):
+            if len(table) > MAX_DATA_ROWS:  # header + limit rows already read
+                raise _too_many_rows(name, f"> {MAX_DATA_ROWS:,}")
+            table.append([_cell_text(v) for v in values])
+    finally:
+        workbook.close()
+    while table and not any(table[-1]):  # formatting can leave empty rows at the end
+        table.pop()
+    if not table:
+        return pd.DataFrame()
+    header, body = table[0], table[1:]
+    width = max(len(header), *(len(r) for r in body)) if body else len(header)
+    while (
+        width > 0
+        and not header[width - 1]
+        and not any(len(r) >= width and r[width - 1] for r in body)
+    ):
+        width -= 1
+    header = [h or f"Unnamed: {i}" for i, h in enumerate((header + [""] * width)[:width])]
+    body = [(r + [""] * width)[:width] for r in body]
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def read_table(path: Path, data: bytes | None = None, sheet: str | None = None) -> pd.DataFrame:
     """All cells as stripped strings ('' for empty), header row as given."""
     suffix = path.suffix.lower()
     if data is None:
@@ -46,16 +119,16 @@ def read_table(path: Path, data: bytes | None = None, sheet: str | int = 0) -> p
         data = path.read_bytes()
     try:
         if suffix == ".csv":
-            frame = _read_csv(data)
+            frame = _read_csv(path.name, data)
         elif suffix in {".xlsx", ".xlsm"}:
-            frame = pd.read_excel(io.BytesIO(data), sheet_name=sheet, dtype=str, engine="openpyxl")
-            frame = frame.fillna("")
+            frame = _read_xlsx(path.name, data, sheet)
         else:
             raise ValidationFailed("import.bad_format", name=path.name)
     except ValidationFailed:
         raise
     except Exception as error:  # a corrupt workbook: say so, in one line
-        raise ValidationFailed("import.unreadable", name=path.name, detail=str(error)) from error
+        detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        raise ValidationFailed("import.unreadable", name=path.name, detail=detail) from error
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.apply(lambda column: column.map(lambda v: str(v).strip()))
 
@@ -84,6 +157,22 @@ def map_columns(frame: pd.DataFrame, columns: list[Column], report: Report) -> p
                 )
             mapped[column.name] = ""
     return mapped
+
+
+def read_mapped(
+    path: Path, data: bytes | None, columns: list[Column], report: Report
+) -> pd.DataFrame:
+    """``read_table`` then ``map_columns``; a file that cannot be read at all is one problem.
+
+    Importers plan outside the write transaction, where a page has no refusal handler: the
+    problem goes into the report, and the write step refuses with it like any other.
+    """
+    try:
+        frame = read_table(path, data)
+    except ValidationFailed as error:
+        report.add(error.key, **error.params)
+        return pd.DataFrame(columns=[c.name for c in columns])
+    return map_columns(frame, columns, report)
 
 
 def rows(frame: pd.DataFrame):
