@@ -127,6 +127,20 @@ def test_the_database_refuses_every_rewrite(database, audit_check, name):
     assert audit_check()[0] == 0
 
 
+def test_sealing_onto_a_taken_position_is_refused(database, audit_check):
+    # On SQLite, UPDATE OR REPLACE onto a taken chain position would delete the sealed row.
+    _record(database, 2)
+    _sql(
+        database,
+        REFUSED["insert_sealed"].replace(", chain_seq, chain_hash", "").replace(", 4, 'h'", ""),
+    )
+    verb = "UPDATE OR REPLACE" if database.is_sqlite else "UPDATE"
+    before = _rows(database)
+    with pytest.raises(DBAPIError, match="audit log is append-only"):
+        _sql(database, f"{verb} audit_log SET chain_seq = 1, chain_hash = 'x' WHERE id = 3")
+    assert _rows(database) == before
+
+
 def test_a_rewritten_event_is_reported_by_id(database, audit_check):
     _record(database, 5)
     _drop_triggers(database)
