@@ -33,7 +33,7 @@ from scoring.services.finalise import (
 )
 from scoring.services.sheets import save_own_sheet
 from scoring.settings import get_settings
-from scoring.storage.models import Category, VoteTally
+from scoring.storage.models import Account, Category, VoteTally
 from tests.factories import ORGANISER, actor_of, assigned, make_account, make_campaign, make_entry
 
 SLUG = "test-2020"
@@ -69,8 +69,6 @@ def _build(session) -> None:
 
 
 def _score(session, entry, reviewer, points) -> None:
-    from scoring.storage.models import Account
-
     assigned(session, entry, session.get(Account, reviewer.account_id))
     save_own_sheet(
         session,

@@ -421,9 +421,11 @@ def _final_differences(content: dict) -> list[Difference]:
                 )
             )
     votes = [str(r["code"]) for r in _records(content["votes"])]
+    listed: set[str] = set()
     for offset, code in enumerate(votes, start=2):
-        if code not in seen or votes.index(code) != offset - 2:
+        if code not in seen or code in listed:  # a tally for no entry, or a second one
             differences.append(Difference(VOTES_SHEET, offset, code, "code", code, None))
+        listed.add(code)
     for code in sorted(seen - set(votes)):
         differences.append(Difference(VOTES_SHEET, None, code, "code", None, code))
     counted = {
