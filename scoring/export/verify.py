@@ -98,10 +98,10 @@ class Difference:
             else self.sheet
         )
         return translate(
-            "verify.difference",
+            "verify.difference" if self.code else "verify.difference_no_code",
             lang,
             where=where,
-            code=self.code or "-",
+            code=self.code,
             column=self.column,
             in_file=repr(self.in_file),
             against=translate(f"verify.against_{self.against}", lang),
