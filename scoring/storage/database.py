@@ -112,22 +112,27 @@ class Database:
             self._seal_after_commit()
         return result
 
-    def seal_audit(self) -> int:
+    def seal_audit(self, *, wait_for_disk: bool = True) -> int:
         """Chain the audit events committed but not yet sealed; how many were sealed.
 
         On PostgreSQL a short READ COMMITTED transaction of its own, outside the writers'
         SERIALIZABLE ones: chaining reads the head, and doing that inside every save would
-        turn concurrent saves into serialization failures (docs/decisions.md).
+        turn concurrent saves into serialization failures (docs/decisions.md). Sealers take
+        turns, so the one after a save does not hold the turn while its commit is flushed
+        (``wait_for_disk=False``): a seal lost in a crash leaves the events hashed and
+        unsealed, and the next seal chains them again.
         """
         engine = self._write_engine if self.is_sqlite else self._seal_engine
         with engine.begin() as connection:
+            if not wait_for_disk and not self.is_sqlite:
+                connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             return AuditEvent.seal(connection)
 
     def _seal_after_commit(self) -> None:
         # The change is committed: a failure here must not report it as failed. The events
         # stay unsealed, hashed, and the next write or `reviewdesk audit-check` seals them.
         try:
-            self.seal_audit()
+            self.seal_audit(wait_for_disk=False)
         except DBAPIError:
             logging.getLogger(__name__).warning("audit events left unsealed", exc_info=True)
 
