@@ -35,11 +35,11 @@ MAX_IMAGE_BYTES = 20 * MB
 """SPEC §5.2: an image is at most 20 MB."""
 MAX_MATERIAL_BYTES = 50 * MB
 """SPEC §5.2: a material file is at most 50 MB; also the most any single read may return."""
-MAX_IMAGE_PIXELS = 20_000_000
-"""PNG and WebP are decoded whole, and shrinking RGBA makes one premultiplied copy: 20 MP x 4
-bytes x 2 is 160 MB, inside the 200 MB that one check or thumbnail may cost (measured: a
-40-MP RGBA PNG peaked at 312 MB). An A3 poster at 300 dpi is 17 MP; a 1-KB PNG claiming
-50000x50000 is refused from its header, before any pixel is decoded."""
+MAX_IMAGE_PIXELS = 16_000_000
+"""PNG and WebP are decoded whole, and shrinking RGBA makes one premultiplied copy: 16 MP x 4
+bytes x 2 is 128 MB, so checking and thumbnailing one image stays under 200 MB (measured:
+127 MB for a 16-MP RGBA PNG; a 40-MP one peaked at 312 MB). 16 MP is a 4000x4000 poster;
+a 1-KB PNG claiming 50000x50000 is refused from its header, before any pixel is decoded."""
 MAX_JPEG_PIXELS = 120_000_000
 """JPEG is decoded at 1/8 scale (``Image.draft``) for the check and the thumbnail, so even a
 108-megapixel phone photo costs about 5 MB; the limit only stops absurd headers."""

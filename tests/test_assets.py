@@ -460,3 +460,59 @@ def test_asset_messages_exist_in_both_languages_with_same_placeholders() -> None
     source = Path(assets.__file__).read_text("utf-8")
     used = set(re.findall(r'"asset\.(\w+)"', source))
     assert used and used <= tables["en"].keys()
+
+
+# --- the pixel budget: one check or thumbnail costs under 200 MB ---------------------------
+
+_PEAK_SCRIPT = """
+import sys
+from pathlib import Path
+from scoring.assets import AssetStore, validate_image
+def kib(field):  # VmHWM is this process's own peak; ru_maxrss would include the parent's
+    line = next(l for l in open("/proc/self/status") if l.startswith(field))
+    return int(line.split()[1]) * 1024
+path, root = Path(sys.argv[1]), Path(sys.argv[2])
+data = path.read_bytes()
+store = AssetStore(root)
+sha = store.put(data)
+base = kib("VmRSS")
+validate_image(path.name, data)
+store.thumbnail(sha)
+print(kib("VmHWM") - base)
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "mode", "size"),
+    [
+        ("poster.png", "RGBA", (4000, 4000)),  # 16 MP with alpha: the PNG limit
+        ("phone.jpg", "RGB", (12000, 9000)),  # 108 MP: decoded at 1/8 scale
+    ],
+)
+def test_checking_and_thumbnailing_the_largest_allowed_image_costs_under_200_mb(
+    tmp_path: Path, name: str, mode: str, size: tuple[int, int]
+) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / name
+    Image.new(mode, size, (10, 200, 30, 128)[: len(mode)]).save(path, compress_level=1)
+    run = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT, str(path), str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert int(run.stdout) < 200 * 1024 * 1024
+
+
+def test_a_huge_png_is_refused_from_its_header(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    Image.new("RGBA", (4001, 4000)).save(out, "PNG", compress_level=1)  # just over 16 MP
+    error = refusal(validate_image, "huge.png", out.getvalue())
+    assert (error.key, error.params["limit"]) == ("asset.too_many_pixels", 16)
+    store = AssetStore(tmp_path)
+    with pytest.raises(AssetError) as refused:  # stored before the limit: still refused
+        store.thumbnail(store.put(out.getvalue()))
+    assert refused.value.key == "asset.too_many_pixels"
