@@ -21,7 +21,7 @@ st.title(campaign.name)
 st.caption(tr("overview.subtitle", year=campaign.year, slug=campaign.slug))
 
 with context.database().read() as session:
-    counts = campaign_counts(session, campaign)
+    counts = campaign_counts(session, actor, campaign)
     comps = components(session, campaign.id)
     rubrics = {c.key: rubric(session, c.id) for c in comps if c.kind == "panel"}
     progress = panel_progress(session, actor, campaign)

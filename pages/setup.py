@@ -5,9 +5,10 @@ import streamlit as st
 
 from pages._shared import current_actor, pick_campaign, require_page, run_write, t
 from scoring import context
+from scoring.errors import StaleEdit
 from scoring.permissions import can_manage
 from scoring.services.campaigns import create_campaign, parse_campaign_toml
-from scoring.services.setup import campaign_definition, scoring_started, update_campaign
+from scoring.services.setup import SetupView, setup_view, update_campaign
 from scoring.storage.models import GROUPINGS
 
 actor = current_actor()
@@ -86,14 +87,33 @@ def _create() -> None:
                 st.success(tr("cli.campaign_created", slug=created.slug, name=created.name))
 
 
+def _loaded_view(campaign) -> SetupView:
+    """The set-up as it was when this tab opened it: the form edits that version, not a newer
+    one read on the submit rerun, so a concurrent save is detected instead of overwritten."""
+    key = f"setup_view_{campaign.slug}"
+    if key not in st.session_state:
+        with context.database().read() as session:
+            st.session_state[key] = setup_view(session, actor, campaign)
+    return st.session_state[key]
+
+
+def _forget_view(campaign) -> None:
+    st.session_state.pop(f"setup_view_{campaign.slug}", None)
+
+
 def _edit(campaign) -> None:
-    with context.database().read() as session:
-        definition = campaign_definition(session, campaign)
-        started = scoring_started(session, campaign)
+    view = _loaded_view(campaign)
+    definition, started = view.definition, view.scoring_started
     st.subheader(tr("setup.edit", name=campaign.name))
-    if campaign.finalised_at is not None:
-        st.info(tr("final.already_finalised"))
+    if view.finalised:
+        st.info(tr("campaign_state.finalised", action=tr("setup.title")))
+        _forget_view(campaign)
         return
+    stale = st.session_state.get(f"setup_stale_{campaign.slug}")
+    if stale and st.button(tr("setup.load_newer"), key=f"setup_reload_{campaign.slug}"):
+        st.session_state.pop(f"setup_stale_{campaign.slug}", None)
+        _forget_view(campaign)
+        st.rerun()
     with st.form(f"edit_{campaign.slug}"):
         left, right = st.columns(2)
         name = left.text_input(tr("setup.name"), value=definition["name"])
@@ -222,10 +242,19 @@ def _edit(campaign) -> None:
                     for row in criteria.dropna(subset=["key", "name"]).to_dict("records")
                 ],
             }
+
+            def _on_error(error) -> None:
+                if isinstance(error, StaleEdit):
+                    st.session_state[f"setup_stale_{campaign.slug}"] = True
+
             ok, changed = run_write(
-                lambda s: update_campaign(s, actor, campaign, data, confirmed=confirmed)
+                lambda s: update_campaign(
+                    s, actor, campaign, data, expected_version=view.version, confirmed=confirmed
+                ),
+                on_error=_on_error,
             )
             if ok:
+                _forget_view(campaign)
                 st.success(tr("setup.saved", count=len(changed or [])))
     weights = sum(c["weight"] for c in definition["components"])
     st.caption(tr("setup.weights_now", total=f"{weights:g}"))

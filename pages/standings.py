@@ -37,7 +37,7 @@ def _live(slug: str, version: int) -> LiveStandings:
 
 def _current() -> tuple[LiveStandings, str]:
     with context.database().read() as session:
-        version, changed_at = last_change(session, campaign)
+        version, changed_at = last_change(session, actor, campaign)
     changed = changed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if changed_at else "—"
     return _live(campaign.slug, version), changed
 

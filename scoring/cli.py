@@ -16,12 +16,12 @@ from pathlib import Path
 from sqlmodel import Session
 
 from scoring import context
-from scoring.errors import ReviewDeskError, ValidationFailed
+from scoring.errors import Names, ReviewDeskError, ValidationFailed
 from scoring.i18n import translate
 from scoring.importers.entries import apply_entries_import, plan_entries_import
-from scoring.importers.scores import import_scores
-from scoring.importers.users import import_users
-from scoring.importers.votes import import_votes
+from scoring.importers.scores import apply_scores_import, plan_scores_import
+from scoring.importers.users import apply_users_import, plan_users_import
+from scoring.importers.votes import apply_votes_import, plan_votes_import
 from scoring.permissions import Actor
 from scoring.services.campaigns import create_campaign, get_campaign, parse_campaign_toml
 from scoring.services.entries import shortlist
@@ -60,24 +60,26 @@ def cmd_campaign_create(args: argparse.Namespace) -> None:
 
 
 def cmd_import_entries(args: argparse.Namespace) -> None:
-    store = context.asset_store()
+    # Files are checked and stored while reading; only the short insert holds the write lock.
     assets = Path(args.assets) if args.assets else None
-
-    def work(session: Session) -> int:
+    with context.database().read() as session:
         campaign = get_campaign(session, args.campaign)
-        plan = plan_entries_import(session, campaign, Path(args.file), assets)
-        return apply_entries_import(session, CLI, campaign, plan, store)
-
-    _say("cli.entries_imported", count=_write(work))
+        plan = plan_entries_import(
+            session, campaign, Path(args.file), assets, store=context.asset_store()
+        )
+    _say("cli.entries_imported", count=_write(lambda s: apply_entries_import(s, CLI, plan)))
 
 
 def cmd_import_votes(args: argparse.Namespace) -> None:
-    count = _write(lambda s: import_votes(s, CLI, get_campaign(s, args.campaign), Path(args.file)))
-    _say("cli.votes_imported", count=count)
+    with context.database().read() as session:
+        plan = plan_votes_import(session, get_campaign(session, args.campaign), Path(args.file))
+    _say("cli.votes_imported", count=_write(lambda s: apply_votes_import(s, CLI, plan)))
 
 
 def cmd_import_users(args: argparse.Namespace) -> None:
-    created = _write(lambda s: import_users(s, CLI, Path(args.file)))
+    with context.database().read() as session:
+        plan = plan_users_import(session, Path(args.file))  # bcrypt runs here, unlocked
+    created = _write(lambda s: apply_users_import(s, CLI, plan))
     _say("cli.users_imported", count=len(created))
     writer = csv.writer(sys.stdout)
     writer.writerow(["username", "role", "initial_password"])
@@ -85,11 +87,10 @@ def cmd_import_users(args: argparse.Namespace) -> None:
 
 
 def cmd_import_scores(args: argparse.Namespace) -> None:
-    counts = _write(
-        lambda s: import_scores(
-            s, CLI, get_campaign(s, args.campaign), Path(args.file), submit=args.submit
-        )
-    )
+    with context.database().read() as session:
+        campaign = get_campaign(session, args.campaign)
+        plan = plan_scores_import(session, campaign, Path(args.file), submit=args.submit)
+    counts = _write(lambda s: apply_scores_import(s, CLI, plan))
     _say("cli.scores_imported", **counts)
 
 
@@ -142,30 +143,318 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> None:
-    from scoring.export import verify_workbook
-    from scoring.export.verify import UnreadableExport
+    """Check a file against itself, then against --sha or the stored snapshot (--db)."""
+    from scoring.export.verify import UnreadableExport, check_export, is_sha256, read_export
 
     path = Path(args.file)
     if not path.is_file():
         raise ValidationFailed("import.no_file", path=str(path))
+    if args.sha is not None and not is_sha256(args.sha):
+        raise ValidationFailed("verify.bad_sha", sha=args.sha)
     try:
-        differences = verify_workbook(path)
+        export = read_export(path)
+        stored = _stored_snapshot(export.slug) if args.db else (None, None)
+        result = check_export(
+            export, published_sha256=args.sha, stored=stored[0], stored_sha256=stored[1]
+        )
     except (UnreadableExport, ValueError, KeyError) as error:
-        raise ValidationFailed("cli.verify_unreadable", path=str(path), reason=str(error)) from None
-    if differences:
-        for difference in differences:
-            print(f"  {difference}", file=sys.stderr)
-        raise ValidationFailed("cli.verify_failed", path=str(path), count=len(differences))
-    _say("cli.verified", path=str(path))
+        raise ValidationFailed("verify.unreadable", path=str(path), reason=str(error)) from None
+    _say("verify.recomputed", sha=result.recomputed_sha256)
+    if result.differences:
+        shown = result.differences[:VERIFY_SHOWN]
+        rest = len(result.differences) - len(shown)
+        more = [ValidationFailed("verify.more", count=rest)] if rest else []
+        raise ValidationFailed(
+            "verify.failed", [*shown, *more], path=str(path), count=len(result.differences)
+        )
+    _say("verify.consistent", path=str(path))
+    if not result.bound:
+        _say("verify.not_bound")
+    if args.sha:
+        _say("verify.matches_published")
+    if args.db:
+        _say("verify.matches_database", slug=export.slug)
+    if result.bound and not (args.sha or args.db):
+        _say("verify.self_only")
+
+
+#: Differences listed under a failed verify; a changed weight alone moves every row.
+VERIFY_SHOWN = 100
+
+
+def _stored_snapshot(slug: str) -> tuple[dict, str]:
+    """The snapshot in force of the file's campaign, read with the server's settings."""
+    from scoring.services.export import frozen_snapshot
+
+    with context.database().read() as session:
+        found = frozen_snapshot(session, CLI, get_campaign(session, slug))
+    if found is None:
+        raise ValidationFailed("verify.not_finalised_in_db", slug=slug)
+    return found
+
+
+def cmd_audit_check(args: argparse.Namespace) -> None:
+    """Seal what is committed, then recompute the whole chain; exit 1 at the first bad event."""
+    import re
+
+    from scoring.services.audit import check_chain
+
+    if args.head is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", args.head.strip()):
+        raise ValidationFailed("audit_chain.bad_head", head=args.head)
+    database = context.database()
+    database.seal_audit()
+    with database.read() as session:
+        report = check_chain(session, CLI, head=args.head)
+    lang = get_settings().language
+    if not report.ok:
+        first = report.problems[0]
+        raise ValidationFailed(
+            "audit_chain.broken",
+            problems=report.problems,
+            id=first.event_id,
+            reason=first.message(lang),
+            count=len(report.problems),
+        )
+    head = report.head
+    _say(
+        "audit_chain.intact",
+        count=report.checked,
+        head=head.chain_hash,
+        id=head.event_id,
+        seq=head.seq,
+    )
+    if report.head_matched:
+        _say("audit_chain.head_matched", head=args.head.strip().lower())
+    if report.unsealed:
+        _say("audit_chain.unsealed", count=report.unsealed)
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
     from scoring.services.backup import backup
 
     result = backup(get_settings(), Path(args.out))
-    _say("cli.backup_written", path=str(result.path), files=result.files)
     if result.pg_dump_hint:
-        _say("cli.backup_pg_dump", command=result.pg_dump_hint)
+        _say("backup.written_files_only", path=str(result.path), files=result.files)
+        _say("backup.pg_dump", command=result.pg_dump_hint)
+    else:
+        _say("backup.written", path=str(result.path), files=result.files)
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from scoring.services.restore import restore
+
+    # No context.database() here: it would create and migrate the very database that the
+    # restore is about to check for emptiness and replace.
+    result = restore(get_settings(), Path(args.file), force=args.force)
+    if result.database_restored:
+        _say("backup.restored", files=result.files, folder=str(result.folder))
+    else:
+        _say("backup.restored_files_only", files=result.files, folder=str(result.folder))
+    if result.pg_restore_hint:
+        _say("backup.pg_restore", command=result.pg_restore_hint)
+
+
+def _codes(text: str | None) -> list[str]:
+    """Comma-separated codes, blanks dropped, each once, in the order given."""
+    return list(dict.fromkeys(c.strip() for c in (text or "").split(",") if c.strip()))
+
+
+def _set_lock(args: argparse.Namespace, locked: bool) -> None:
+    from scoring.services.finalise import set_panel_lock
+
+    _write(
+        lambda s: set_panel_lock(
+            s, CLI, get_campaign(s, args.campaign), args.panel, locked, args.reason
+        )
+    )
+    _say(
+        "cli_final.locked" if locked else "cli_final.unlocked",
+        panel=Names("panel", (args.panel,)).render(get_settings().language),
+        campaign=args.campaign,
+    )
+
+
+def cmd_lock(args: argparse.Namespace) -> None:
+    _set_lock(args, True)
+
+
+def cmd_unlock(args: argparse.Namespace) -> None:
+    _set_lock(args, False)
+
+
+def cmd_decide_tie(args: argparse.Namespace) -> None:
+    """Decide whole cut-line ties at once, so that no tie is ever left half-decided.
+
+    Every tie that holds a named entry is decided for all its members in one transaction:
+    those in ``--award`` get the award, every other member does not. ``--no-award`` names a
+    tie in which nobody (or nobody further) gets the award. A code outside every cut-line
+    tie is refused by the use case, and then nothing of the command is written.
+    """
+    from scoring.services.finalise import decide_tie
+
+    awarded, refused = _codes(args.award), _codes(args.no_award)
+    if not awarded and not refused:
+        raise ValidationFailed("cli_final.no_tie_codes")
+    both = [code for code in awarded if code in refused]
+    if both:
+        raise ValidationFailed("cli_final.award_and_no_award", codes=", ".join(both))
+
+    def work(session: Session) -> tuple[int, list[str], list[str]]:
+        campaign = get_campaign(session, args.campaign)
+        frame = standings_frame(session, CLI, campaign)
+        ties = frame[frame["tie_at_cutline"]]
+        cells = zip(ties["code"], ties["group"], ties["rank"], strict=True)
+        tie_of = {code: (group, rank) for code, group, rank in cells}
+        for code in [*awarded, *refused]:
+            if code not in tie_of:
+                # the use case gives the refusal (campaign state, reason, or not a tie)
+                decide_tie(session, CLI, campaign, code, code in awarded, args.reason)
+                raise ValidationFailed("final.not_a_cutline_tie", code=code)
+        touched = {tie_of[code] for code in [*awarded, *refused]}
+        members = sorted(code for code, tie in tie_of.items() if tie in touched)
+        for code in members:
+            decide_tie(session, CLI, campaign, code, code in awarded, args.reason)
+        return (
+            len(touched),
+            [c for c in members if c in awarded],
+            [c for c in members if c not in awarded],
+        )
+
+    ties, given, not_given = _write(work)
+    nobody = translate("cli_final.nobody", get_settings().language)
+    _say(
+        "cli_final.ties_decided",
+        campaign=args.campaign,
+        ties=ties,
+        awarded=", ".join(given) or nobody,
+        not_awarded=", ".join(not_given) or nobody,
+    )
+
+
+def cmd_override(args: argparse.Namespace) -> None:
+    """Grant or cancel one entry's award by committee decision, or withdraw that decision."""
+    from scoring.services.campaigns import method_for
+    from scoring.services.finalise import clear_override, set_override
+
+    def work(session: Session) -> None:
+        campaign = get_campaign(session, args.campaign)
+        if not args.clear:
+            set_override(session, CLI, campaign, args.code, args.grant, args.reason)
+            return
+        had = args.code in {o.code for o in method_for(session, campaign).overrides}
+        clear_override(session, CLI, campaign, args.code, args.reason)
+        if not had:
+            raise ValidationFailed("cli_final.no_override", code=args.code)
+
+    _write(work)
+    if args.clear:
+        _say("cli_final.override_cleared", code=args.code)
+    else:
+        _say(
+            "cli_final.override_granted" if args.grant else "cli_final.override_cancelled",
+            code=args.code,
+        )
+
+
+def cmd_set_quota(args: argparse.Namespace) -> None:
+    """N is read here so that "two" gets a reason, not a traceback; the use case refuses N < 0."""
+    from scoring.services.finalise import set_group_quota
+
+    try:
+        quota = int(args.quota.strip())
+    except ValueError:
+        raise ValidationFailed("cli_final.bad_quota_number", value=args.quota) from None
+    _write(
+        lambda s: set_group_quota(
+            s, CLI, get_campaign(s, args.campaign), args.group, quota, args.reason
+        )
+    )
+    _say("cli_final.quota_set", group=args.group, campaign=args.campaign, quota=quota)
+
+
+def _acknowledgements(values: Sequence[str]) -> dict[str, str]:
+    """``CODE=REASON`` pairs; a pair without a code or a reason, or a code twice, is refused."""
+    pairs: dict[str, str] = {}
+    for value in values:
+        code, equals, reason = value.partition("=")
+        code, reason = code.strip(), reason.strip()
+        if not equals or not code or not reason:
+            raise ValidationFailed("cli_final.bad_acknowledgement", value=value)
+        if code in pairs:
+            raise ValidationFailed("cli_final.duplicate_acknowledgement", code=code)
+        pairs[code] = reason
+    return pairs
+
+
+def cmd_finalise(args: argparse.Namespace) -> None:
+    from scoring.services.finalise import finalise
+
+    acknowledgements = _acknowledgements(args.acknowledge or [])
+    snapshot = _write(lambda s: finalise(s, CLI, get_campaign(s, args.campaign), acknowledgements))
+    _say("cli_final.finalised", campaign=args.campaign, sha256=snapshot.sha256)
+
+
+def cmd_withdraw(args: argparse.Namespace) -> None:
+    from scoring.services.finalise import unfinalise
+
+    _write(lambda s: unfinalise(s, CLI, get_campaign(s, args.campaign), args.reason))
+    _say("cli_final.withdrawn", campaign=args.campaign)
+
+
+def _add_final_commands(commands: argparse._SubParsersAction) -> None:
+    """Lock, tie decisions, overrides, quotas, finalise and withdraw (SPEC §2.7)."""
+    reason_help = "why (written to the audit log)"
+    for name, run, text in (
+        ("lock", cmd_lock, "lock a panel: its sheets become read-only"),
+        ("unlock", cmd_unlock, "unlock a panel so that its reviewers may edit again"),
+    ):
+        lock = commands.add_parser(name, help=text)
+        lock.add_argument("campaign")
+        lock.add_argument("panel", help="the panel's key, e.g. expert")
+        lock.add_argument("--reason", required=True, help=reason_help)
+        lock.set_defaults(run=run)
+
+    tie = commands.add_parser("decide-tie", help="decide the ties at an award cut line")
+    tie.add_argument("campaign")
+    tie.add_argument("--award", help="comma-separated codes of tied entries that get the award")
+    tie.add_argument(
+        "--no-award",
+        help="comma-separated codes of a tie whose other members get no award either",
+    )
+    tie.add_argument("--reason", required=True, help=reason_help)
+    tie.set_defaults(run=cmd_decide_tie)
+
+    override = commands.add_parser("override", help="a committee decision on one award")
+    override.add_argument("campaign")
+    override.add_argument("code")
+    action = override.add_mutually_exclusive_group(required=True)
+    action.add_argument("--grant", action="store_true", help="give the entry the award")
+    action.add_argument("--cancel", action="store_true", help="take the award away")
+    action.add_argument("--clear", action="store_true", help="withdraw the committee decision")
+    override.add_argument("--reason", required=True, help=reason_help)
+    override.set_defaults(run=cmd_override)
+
+    quota = commands.add_parser("set-quota", help="change one ranking group's award quota")
+    quota.add_argument("campaign")
+    quota.add_argument("group", help="the ranking group's label, as in the standings")
+    quota.add_argument("quota", metavar="N", help="awards in the group (0 or more)")
+    quota.add_argument("--reason", required=True, help=reason_help)
+    quota.set_defaults(run=cmd_set_quota)
+
+    final = commands.add_parser("finalise", help="freeze the final list; prints its SHA-256")
+    final.add_argument("campaign")
+    final.add_argument(
+        "--acknowledge",
+        action="append",
+        metavar="CODE=REASON",
+        help="acknowledge one provisional award with a reason (repeat for each)",
+    )
+    final.set_defaults(run=cmd_finalise)
+
+    withdraw = commands.add_parser("withdraw", help="withdraw the finalisation")
+    withdraw.add_argument("campaign")
+    withdraw.add_argument("--reason", required=True, help=reason_help)
+    withdraw.set_defaults(run=cmd_withdraw)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,13 +525,37 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="the .xlsx file to write")
     export.set_defaults(run=cmd_export)
 
-    verify = commands.add_parser("verify", help="recompute an export's Final list")
+    verify = commands.add_parser(
+        "verify", help="check an export against its own sheets, a published hash or the database"
+    )
     verify.add_argument("file")
+    verify.add_argument("--sha", help="the published SHA-256 the file must reproduce")
+    verify.add_argument(
+        "--db", action="store_true", help="compare every cell with the stored snapshot"
+    )
     verify.set_defaults(run=cmd_verify)
+
+    audit_check = commands.add_parser(
+        "audit-check", help="verify the audit log's hash chain; prints the chain head"
+    )
+    audit_check.add_argument(
+        "--head", help="a chain head printed earlier: fail unless it is still in the chain"
+    )
+    audit_check.set_defaults(run=cmd_audit_check)
 
     archive = commands.add_parser("backup", help="copy the database and stored files")
     archive.add_argument("--out", required=True, help="the .zip file to write")
     archive.set_defaults(run=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore", help="restore a backup into the data folder (server stopped)"
+    )
+    restore.add_argument("file", help="the .zip written by `reviewdesk backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database that already holds data"
+    )
+    restore.set_defaults(run=cmd_restore)
+    _add_final_commands(commands)
     return parser
 
 

@@ -125,7 +125,8 @@ def _state(name: str, test: Callable[[Situation], bool], error_key: str) -> Rule
     return Rule(name, test, kind="state", error_key=error_key)
 
 
-# Role predicates.
+# Role predicates. Being signed in means the account was re-read and is active.
+is_signed_in = _role("is_signed_in", lambda s: True)
 is_organiser = _role("is_organiser", lambda s: s.actor.role == ORGANISER)
 is_reviewer = _role("is_reviewer", lambda s: s.actor.is_reviewer)
 is_assigned = _role("is_assigned", lambda s: s.assigned)
@@ -147,7 +148,11 @@ can_see_standings = is_organiser
 can_read_entry = is_organiser | (is_reviewer & is_assigned)
 """Organisers read every entry; reviewers only those assigned to them."""
 can_read_own_work = is_reviewer
-"""A reviewer's own gallery, progress and sheets."""
+"""A reviewer's own progress, conflicts and sheets."""
+can_read_own_sheet = is_reviewer & is_assigned
+"""A reviewer's own sheet on an entry assigned to them (read-only once locked or final)."""
+can_list_entries = is_organiser | is_reviewer
+"""The entry list: organisers all, reviewers their assigned ones (the query narrows it)."""
 can_change_entries = is_organiser & campaign_open
 """Entries, votes, pre-check decisions, applicant links, shortlist (SPEC §1 state table)."""
 can_assign = is_organiser & campaign_open
@@ -170,6 +175,8 @@ can_save_sheet = (
 """A reviewer saves or submits their own sheet on an assigned entry while the panel is open."""
 can_declare_conflict = is_reviewer & is_assigned & campaign_open & panel_open
 """Declaring a conflict withdraws the reviewer's sheet, so it follows the sheet's states."""
+can_change_own_password = is_signed_in
+"""Anybody signed in, for their own account only."""
 can_manage_accounts = is_organiser
 """Accounts are not campaign data; the role-change rule lives in the accounts service."""
 

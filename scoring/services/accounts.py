@@ -11,12 +11,13 @@ import secrets
 from datetime import datetime, timedelta
 
 import bcrypt
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from scoring.errors import NotFound, ValidationFailed
-from scoring.permissions import ORGANISER, Actor, can_manage, require
+from scoring.permissions import ORGANISER, Actor, can_change_own_password, can_manage_accounts
 from scoring.services import audit
-from scoring.storage.models import ROLES, Account, utcnow
+from scoring.services.guard import authorise
+from scoring.storage.models import ROLES, Account, Assignment, Campaign, Entry, ScoreSheet, utcnow
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -130,7 +131,7 @@ def record_successful_login(session: Session, username: str) -> None:
 
 def list_accounts(session: Session, actor: Actor) -> list[Account]:
     """Every account, organisers only."""
-    require(can_manage(actor), "accounts.list")
+    actor = authorise(session, actor, can_manage_accounts, "accounts.list").actor
     return list(session.exec(select(Account).order_by(Account.role, Account.username)))
 
 
@@ -145,7 +146,7 @@ def create_account(
     password: str | None = None,
 ) -> tuple[Account, str]:
     """A new account; returns it with its initial password (generated when none is given)."""
-    require(can_manage(actor), "accounts.create")
+    actor = authorise(session, actor, can_manage_accounts, "accounts.create").actor
     name = validate_username(username)
     if role not in ROLES:
         raise ValidationFailed("error.bad_role", role=role, allowed=", ".join(ROLES))
@@ -184,7 +185,7 @@ def _other_active_organisers(session: Session, account: Account) -> int:
 
 def set_active(session: Session, actor: Actor, username: str, active: bool) -> None:
     """Deactivate or reactivate; takes effect on the user's next click."""
-    require(can_manage(actor), "accounts.deactivate")
+    actor = authorise(session, actor, can_manage_accounts, "accounts.deactivate").actor
     account = _require_account(session, username)
     if not active and account.role == ORGANISER and not _other_active_organisers(session, account):
         raise ValidationFailed("error.last_organiser")
@@ -198,7 +199,7 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> N
 
 def change_role(session: Session, actor: Actor, username: str, role: str) -> None:
     """Change a user's role; pages re-read it on the next click."""
-    require(can_manage(actor), "accounts.change_role")
+    actor = authorise(session, actor, can_manage_accounts, "accounts.change_role").actor
     if role not in ROLES:
         raise ValidationFailed("error.bad_role", role=role, allowed=", ".join(ROLES))
     account = _require_account(session, username)
@@ -208,15 +209,44 @@ def change_role(session: Session, actor: Actor, username: str, role: str) -> Non
         and not _other_active_organisers(session, account)
     ):
         raise ValidationFailed("error.last_organiser")
+    if account.role != role and account.role != ORGANISER:
+        _refuse_while_holding_work(session, account)
     if account.role != role:
         audit.record(session, actor, "account.role", target=username, old=account.role, new=role)
         account.role = role
         session.add(account)
 
 
+def _refuse_while_holding_work(session: Session, account: Account) -> None:
+    """A reviewer's sheets and assignments belong to the panel of their role: refuse to move
+    them to another panel while a campaign that is not finalised holds any of them."""
+    held = session.exec(
+        select(Campaign.slug, func.count(Assignment.id))
+        .join(Entry, Entry.campaign_id == Campaign.id)
+        .join(Assignment, Assignment.entry_id == Entry.id)
+        .where(Assignment.reviewer_id == account.id, col(Campaign.finalised_at).is_(None))
+        .group_by(Campaign.slug)
+    ).all()
+    sheets = session.exec(
+        select(Campaign.slug, func.count(ScoreSheet.id))
+        .join(Entry, Entry.campaign_id == Campaign.id)
+        .join(ScoreSheet, ScoreSheet.entry_id == Entry.id)
+        .where(ScoreSheet.reviewer_id == account.id, col(Campaign.finalised_at).is_(None))
+        .group_by(Campaign.slug)
+    ).all()
+    if held or sheets:
+        raise ValidationFailed(
+            "error.role_holds_work",
+            username=account.username,
+            campaigns=", ".join(sorted({slug for slug, _ in [*held, *sheets]})),
+            assignments=sum(n for _, n in held),
+            sheets=sum(n for _, n in sheets),
+        )
+
+
 def reset_password(session: Session, actor: Actor, username: str) -> str:
     """A new generated password (shown once), which also lifts a lockout."""
-    require(can_manage(actor), "accounts.reset_password")
+    actor = authorise(session, actor, can_manage_accounts, "accounts.reset_password").actor
     account = _require_account(session, username)
     password = generate_password()
     account.password_hash = hash_password(password)
@@ -230,6 +260,7 @@ def reset_password(session: Session, actor: Actor, username: str) -> str:
 
 def change_own_password(session: Session, actor: Actor, current: str, new: str) -> None:
     """A user replaces their own password, proving they know the current one."""
+    actor = authorise(session, actor, can_change_own_password, "account.change_password").actor
     account = _require_account(session, actor.username)
     if not bcrypt.checkpw(current.encode("utf-8"), account.password_hash.encode("ascii")):
         raise ValidationFailed("error.wrong_current_password")

@@ -7,9 +7,10 @@ from typing import Literal
 
 from sqlmodel import Session, col, select
 
-from scoring.permissions import Actor, can_manage, require
+from scoring.permissions import Actor, can_manage
 from scoring.services.campaigns import group_order
 from scoring.services.finalise import final_records
+from scoring.services.guard import authorise_campaign
 from scoring.storage.models import Campaign, Entry, EntryAsset
 
 RevealOrder = Literal["last_first", "code"]
@@ -42,7 +43,7 @@ def announcement(
     ceremony); "code" follows entry codes (for selections that announce without ranks).
     The list is the frozen one when the campaign is finalised.
     """
-    require(can_manage(actor), "announce")
+    actor, campaign = authorise_campaign(session, actor, can_manage, "announce", campaign)
     if order not in REVEAL_ORDERS:
         raise ValueError(f"unknown reveal order {order!r}")
     records = [r for r in final_records(session, actor, campaign) if r["award"]]

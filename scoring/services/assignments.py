@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlmodel import Session, select
 
-from scoring.errors import Names, ValidationFailed
+from scoring.errors import Names, NotFound, ValidationFailed
 from scoring.importers.report import Problem
-from scoring.permissions import Actor, can_manage, require
+from scoring.permissions import Actor, can_assign, can_manage
 from scoring.services import audit
 from scoring.services.campaigns import components
-from scoring.services.finalise import ensure_open
+from scoring.services.guard import authorise, authorise_campaign
 from scoring.services.sheets import find_sheet, is_assigned, is_conflicted
 from scoring.storage.models import (
     Account,
@@ -56,9 +56,18 @@ def _add_assignment(session: Session, actor: Actor, entry: Entry, reviewer: Acco
     )
 
 
+def _fresh_reviewer(session: Session, reviewer: Account) -> Account:
+    """The reviewer's account as it is now (its role decides the panel)."""
+    row = session.get(Account, reviewer.id, populate_existing=True)
+    if row is None:
+        raise NotFound("error.no_such_user", username=reviewer.username)
+    return row
+
+
 def assign(session: Session, actor: Actor, *, entry: Entry, reviewer: Account) -> bool:
     """Assign ``reviewer`` to ``entry``; False when already assigned. Conflicts are refused."""
-    require(can_manage(actor), "assignment.create")
+    done = authorise(session, actor, can_assign, "assignment.create", entry=entry)
+    actor, entry, reviewer = done.actor, done.entry, _fresh_reviewer(session, reviewer)
     if reviewer.role not in ("expert", "media"):
         raise ValidationFailed("assign.not_a_reviewer", username=reviewer.username)
     if is_conflicted(session, reviewer.id, entry.id):
@@ -75,7 +84,8 @@ def unassign(session: Session, actor: Actor, *, entry: Entry, reviewer: Account)
     A reviewer with a draft or a submitted sheet keeps the entry: removing it would silently
     drop their work from the scoring.
     """
-    require(can_manage(actor), "assignment.delete")
+    done = authorise(session, actor, can_assign, "assignment.delete", entry=entry)
+    actor, entry, reviewer = done.actor, done.entry, _fresh_reviewer(session, reviewer)
     row = session.exec(
         select(Assignment).where(
             Assignment.entry_id == entry.id, Assignment.reviewer_id == reviewer.id
@@ -442,8 +452,7 @@ def auto_assign(
     panel, what is needed, what is possible and the entries left short. Running it again
     adds nothing.
     """
-    require(can_manage(actor), "assignment.auto")
-    ensure_open(campaign)
+    actor, campaign = authorise_campaign(session, actor, can_assign, "assignment.auto", campaign)
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
         raise ValidationFailed("assign_auto.bad_cap", cap=cap)
     entries = _shortlisted(session, campaign)
@@ -475,7 +484,7 @@ def coverage_matrix(session: Session, actor: Actor, campaign: Campaign, panel: s
     deactivated reviewer's unfinished work not counted), and ``missing``:
     ``max(min_reviews - assigned, 0)``.
     """
-    require(can_manage(actor), "assignment.read")
+    actor, campaign = authorise_campaign(session, actor, can_manage, "assignment.read", campaign)
     component = next((c for c in _panels(session, campaign) if c.key == panel), None)
     if component is None:
         raise ValidationFailed("sheet.no_panel", panel=panel)

@@ -14,8 +14,9 @@ from scoring.engine.method import Component as MethodComponent
 from scoring.engine.method import Method, Override
 from scoring.errors import NotFound, ValidationFailed
 from scoring.importers.report import Report
-from scoring.permissions import Actor, can_manage, require
+from scoring.permissions import Actor, can_list_entries, can_manage
 from scoring.services import audit
+from scoring.services.guard import authorise
 from scoring.storage.models import (
     GROUPINGS,
     PANEL_ROLES,
@@ -164,7 +165,7 @@ def parse_campaign_toml(text: str) -> dict[str, Any]:
 
 def create_campaign(session: Session, actor: Actor, data: dict[str, Any]) -> Campaign:
     """A new campaign with its categories, domains, components and rubric, all or nothing."""
-    require(can_manage(actor), "campaign.create")
+    actor = authorise(session, actor, can_manage, "campaign.create").actor
     report = validate_campaign_data(data)
     report.raise_if_invalid(str(data.get("slug", "")))
     if session.exec(select(Campaign).where(Campaign.slug == data["slug"])).first():
@@ -237,6 +238,7 @@ def list_campaigns(session: Session) -> list[Campaign]:
 
 def campaigns_for(session: Session, actor: Actor) -> list[Campaign]:
     """Organisers see every campaign; reviewers those in which they have an assignment."""
+    actor = authorise(session, actor, can_list_entries, "campaign.list").actor
     if can_manage(actor):
         return list_campaigns(session)
     query = (

@@ -7,8 +7,9 @@ from sqlmodel import Session, col, select
 
 from scoring.engine.groups import group_labels
 from scoring.errors import NotFound, ValidationFailed
-from scoring.permissions import Actor, can_manage, require
+from scoring.permissions import Actor, can_change_entries, can_list_entries, can_manage
 from scoring.services import audit
+from scoring.services.guard import authorise_campaign
 from scoring.storage.models import (
     Assignment,
     Campaign,
@@ -39,6 +40,7 @@ def entries_frame(session: Session, actor: Actor, campaign: Campaign) -> pd.Data
     For a reviewer, ``state`` is their own progress on the entry (to score / draft / submitted /
     conflict); blind review hides the applicant and recommending unit from them.
     """
+    actor, campaign = authorise_campaign(session, actor, can_list_entries, "entries.list", campaign)
     query = (
         select(
             Entry.id,
@@ -71,8 +73,6 @@ def entries_frame(session: Session, actor: Actor, campaign: Campaign) -> pd.Data
         query = query.join(Assignment, Assignment.entry_id == Entry.id).where(
             Assignment.reviewer_id == actor.account_id
         )
-    elif not can_manage(actor):
-        require(False, "entries.list")
     frame = pd.DataFrame(session.exec(query).all(), columns=columns)
     if actor.is_reviewer:
         sheets = dict(
@@ -109,7 +109,9 @@ def shortlist(
     all_accepted: bool = False,
 ) -> int:
     """Shortlist the named accepted entries (or all accepted ones); returns how many changed."""
-    require(can_manage(actor), "entries.shortlist")
+    actor, campaign = authorise_campaign(
+        session, actor, can_change_entries, "entries.shortlist", campaign
+    )
     entries = {
         e.code: e for e in session.exec(select(Entry).where(Entry.campaign_id == campaign.id))
     }
@@ -138,8 +140,9 @@ def shortlist(
     return len(chosen)
 
 
-def campaign_counts(session: Session, campaign: Campaign) -> dict[str, int]:
+def campaign_counts(session: Session, actor: Actor, campaign: Campaign) -> dict[str, int]:
     """Entries by status and sheets by status, for the overview."""
+    actor, campaign = authorise_campaign(session, actor, can_manage, "entries.counts", campaign)
     statuses = session.exec(select(Entry.status).where(Entry.campaign_id == campaign.id)).all()
     sheets = session.exec(
         select(ScoreSheet.status)
@@ -162,7 +165,7 @@ def top_by_votes(session: Session, actor: Actor, campaign: Campaign, per_group: 
     A proposal for the shortlist, adjusted by hand before it is applied: entries tied with
     the last one taken are all included, so that nobody is left out by an arbitrary cut.
     """
-    require(can_manage(actor), "entries.shortlist")
+    actor, campaign = authorise_campaign(session, actor, can_manage, "entries.shortlist", campaign)
     if isinstance(per_group, bool) or not isinstance(per_group, int) or per_group < 1:
         raise ValidationFailed("shortlist.bad_top", value=str(per_group))
     rows = session.exec(
@@ -190,7 +193,9 @@ def top_by_votes(session: Session, actor: Actor, campaign: Campaign, per_group: 
 
 def unshortlist(session: Session, actor: Actor, campaign: Campaign, codes: list[str]) -> int:
     """Take entries off the shortlist (back to accepted); refused once anyone scored them."""
-    require(can_manage(actor), "entries.shortlist")
+    actor, campaign = authorise_campaign(
+        session, actor, can_change_entries, "entries.unshortlist", campaign
+    )
     entries = {
         e.code: e
         for e in session.exec(

@@ -8,18 +8,21 @@ same list; before finalising the live standings are exported and the Method shee
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from sqlmodel import Session, select
 
-from scoring.engine import counted_totals, method_from_dict
+from scoring.engine import counted_totals
 from scoring.export import ExportData, build_workbook
-from scoring.export.workbook import final_columns
-from scoring.permissions import Actor, can_manage, require
+from scoring.export.canonical import export_data_from_content, final_columns
+from scoring.export.organisations import organisations
+from scoring.permissions import Actor, can_manage, can_see_standings
 from scoring.services import audit
 from scoring.services.campaigns import group_order, method_for
 from scoring.services.finalise import active_snapshot, final_content, final_records
+from scoring.services.guard import authorise_campaign
 from scoring.services.standings import load_frames
 from scoring.storage.models import Campaign, Component, Criterion, Entry, utcnow
 
@@ -32,32 +35,6 @@ def _criteria(session: Session, campaign: Campaign) -> pd.DataFrame:
         .order_by(Component.id, Criterion.id)
     ).all()
     return pd.DataFrame(rows, columns=["panel", "criterion", "name", "max_points", "step"])
-
-
-def organisations(entries: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
-    """Per recommending unit: entries recommended, shortlisted, awarded, mean composite.
-
-    `entries` holds every entry of the campaign (code, recommender, status); `final` the
-    final list (code, award, composite). Units are sorted by awards, then mean composite.
-    """
-    merged = entries.merge(final[["code", "award", "composite"]], on="code", how="left")
-    merged["recommender"] = merged["recommender"].replace("", "—").fillna("—")
-    merged["shortlisted"] = merged["status"] == "shortlisted"
-    merged["awarded"] = merged["award"].fillna(False).astype(bool)
-    grouped = merged.groupby("recommender", sort=False)
-    frame = pd.DataFrame(
-        {
-            "recommended": grouped.size(),
-            "shortlisted": grouped["shortlisted"].sum().astype(np.int64),
-            "awarded": grouped["awarded"].sum().astype(np.int64),
-            "mean_composite": grouped["composite"].mean(),
-        }
-    ).reset_index()
-    return frame.sort_values(
-        ["awarded", "mean_composite", "recommender"],
-        ascending=[False, False, True],
-        na_position="last",
-    ).reset_index(drop=True)
 
 
 def _every_entry(session: Session, campaign: Campaign) -> pd.DataFrame:
@@ -81,15 +58,33 @@ def organisation_results(session: Session, actor: Actor, campaign: Campaign) -> 
 
 def export_data(session: Session, actor: Actor, campaign: Campaign) -> ExportData:
     """Everything the workbook shows, for a campaign the actor may export."""
-    require(can_manage(actor), "export")
+    actor, campaign = authorise_campaign(session, actor, can_manage, "export", campaign)
     snapshot = active_snapshot(session, campaign)
-    frames = load_frames(session, campaign)
     if snapshot:
-        content = json.loads(snapshot.content)
-        method = method_from_dict(content["method"])
-    else:
-        content = final_content(session, actor, campaign, frames)
-        method = method_for(session, campaign)
+        # The snapshot holds the whole export: the file is the frozen one, cell for cell.
+        return export_data_from_content(
+            json.loads(snapshot.content),
+            exported_at=utcnow(),
+            exported_by=actor.username,
+            snapshot_sha256=snapshot.sha256,
+        )
+    return live_export_data(session, actor, campaign)
+
+
+def live_export_data(
+    session: Session,
+    actor: Actor,
+    campaign: Campaign,
+    acknowledgements: Mapping[str, str] | None = None,
+) -> ExportData:
+    """What the workbook shows from the live standings: what finalising freezes and hashes.
+
+    `acknowledgements` are the reasons given for provisional awards when finalising.
+    """
+    actor, campaign = authorise_campaign(session, actor, can_manage, "export", campaign)
+    frames = load_frames(session, campaign)
+    content = final_content(session, actor, campaign, frames)
+    method = method_for(session, campaign)
     every = _every_entry(session, campaign)
     records = content["standings"]
     final = pd.DataFrame(
@@ -139,7 +134,8 @@ def export_data(session: Session, actor: Actor, campaign: Campaign) -> ExportDat
         organisations=organisations(every, final),
         exported_at=utcnow(),
         exported_by=actor.username,
-        snapshot_sha256=snapshot.sha256 if snapshot else None,
+        snapshot_sha256=None,
+        acknowledgements=dict(acknowledgements or {}),
     )
 
 
@@ -155,3 +151,13 @@ def export_workbook(session: Session, actor: Actor, campaign: Campaign) -> bytes
         new={"snapshot_sha256": data.snapshot_sha256},
     )
     return build_workbook(data)
+
+
+def frozen_snapshot(session: Session, actor: Actor, campaign: Campaign) -> tuple[dict, str] | None:
+    """The content and SHA-256 of the campaign's snapshot in force (None: not finalised).
+
+    `reviewdesk verify --db` compares a file with it cell by cell, on the server.
+    """
+    actor, campaign = authorise_campaign(session, actor, can_see_standings, "final.read", campaign)
+    snapshot = active_snapshot(session, campaign)
+    return None if snapshot is None else (json.loads(snapshot.content), snapshot.sha256)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -18,10 +19,20 @@ from sqlmodel import Session, col, select
 
 from scoring.engine import compute_standings, method_to_dict, standings_records
 from scoring.errors import Names, ValidationFailed
-from scoring.permissions import Actor, can_manage, require
+from scoring.export.canonical import canonical_json, export_content, frozen_records
+from scoring.permissions import (
+    Actor,
+    can_decide_awards,
+    can_finalise,
+    can_lock_panel,
+    can_manage,
+    can_see_standings,
+    can_withdraw,
+)
 from scoring.services import audit
 from scoring.services.campaigns import components, method_for
 from scoring.services.entries import entry_by_code
+from scoring.services.guard import authorise_campaign
 from scoring.services.standings import load_frames, standings_frame
 from scoring.storage.models import (
     AwardDecision,
@@ -32,12 +43,6 @@ from scoring.storage.models import (
     GroupQuota,
     utcnow,
 )
-
-
-def ensure_open(campaign: Campaign) -> None:
-    """Refuse any change to a finalised campaign's results."""
-    if campaign.finalised_at is not None:
-        raise ValidationFailed("final.already_finalised")
 
 
 def _reason(reason: str) -> str:
@@ -55,7 +60,7 @@ def pending_decisions(session: Session, actor: Actor, campaign: Campaign) -> pd.
     Only undecided cut-line ties block finalising; provisional awards are listed so that the
     committee looks at them, and may revoke with an override.
     """
-    require(can_manage(actor), "final.pending")
+    actor, campaign = authorise_campaign(session, actor, can_manage, "final.pending", campaign)
     frame = standings_frame(session, actor, campaign)
     method = method_for(session, campaign)
     decided = set(method.tie_decisions) | {o.code for o in method.overrides}
@@ -108,8 +113,9 @@ def decide_tie(
     session: Session, actor: Actor, campaign: Campaign, code: str, award: bool, reason: str
 ) -> None:
     """Record whether an entry in a cut-line tie gets the award."""
-    require(can_manage(actor), "final.decide_tie")
-    ensure_open(campaign)
+    actor, campaign = authorise_campaign(
+        session, actor, can_decide_awards, "final.decide_tie", campaign
+    )
     reason = _reason(reason)
     frame = standings_frame(session, actor, campaign)
     row = frame[frame["code"] == code]
@@ -124,8 +130,9 @@ def set_override(
     session: Session, actor: Actor, campaign: Campaign, code: str, award: bool, reason: str
 ) -> None:
     """A committee decision to grant or revoke one entry's award (shown as an override)."""
-    require(can_manage(actor), "final.override")
-    ensure_open(campaign)
+    actor, campaign = authorise_campaign(
+        session, actor, can_decide_awards, "final.override", campaign
+    )
     entry = entry_by_code(session, campaign, code)
     if entry.status != "shortlisted":
         raise ValidationFailed("final.not_shortlisted", code=code)
@@ -136,8 +143,9 @@ def clear_override(
     session: Session, actor: Actor, campaign: Campaign, code: str, reason: str
 ) -> None:
     """Withdraw a committee override; the entry's award follows the rules again."""
-    require(can_manage(actor), "final.override")
-    ensure_open(campaign)
+    actor, campaign = authorise_campaign(
+        session, actor, can_decide_awards, "final.override", campaign
+    )
     reason = _reason(reason)
     entry = entry_by_code(session, campaign, code)
     existing = session.exec(
@@ -163,8 +171,9 @@ def set_group_quota(
     session: Session, actor: Actor, campaign: Campaign, group: str, quota: int, reason: str
 ) -> None:
     """Change one ranking group's award quota, with the committee's reason."""
-    require(can_manage(actor), "final.quota")
-    ensure_open(campaign)
+    actor, campaign = authorise_campaign(
+        session, actor, can_decide_awards, "final.quota", campaign
+    )
     reason = _reason(reason)
     if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
         raise ValidationFailed("final.bad_quota", quota=str(quota))
@@ -195,8 +204,7 @@ def set_panel_lock(
     session: Session, actor: Actor, campaign: Campaign, panel: str, locked: bool, reason: str
 ) -> None:
     """Lock a panel (no more edits anywhere) or unlock it, with a reason."""
-    require(can_manage(actor), "panel.lock")
-    ensure_open(campaign)
+    actor, campaign = authorise_campaign(session, actor, can_lock_panel, "panel.lock", campaign)
     reason = _reason(reason)
     component = session.exec(
         select(Component).where(
@@ -221,13 +229,6 @@ def set_panel_lock(
     )
 
 
-def canonical_json(content: Any) -> str:
-    """One text per content: sorted keys, no spaces, UTF-8 kept, NaN refused."""
-    return json.dumps(
-        content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    )
-
-
 def final_content(
     session: Session,
     actor: Actor,
@@ -238,7 +239,7 @@ def final_content(
 
     `frames` are the campaign's `load_frames`, when the caller has read them already.
     """
-    require(can_manage(actor), "final.read")
+    actor, campaign = authorise_campaign(session, actor, can_see_standings, "final.read", campaign)
     method = method_for(session, campaign)
     frame = compute_standings(*(frames or load_frames(session, campaign)), method)
     records = standings_records(frame, method)
@@ -252,10 +253,23 @@ def final_content(
     }
 
 
-def finalise(session: Session, actor: Actor, campaign: Campaign) -> FinalSnapshot:
-    """Freeze the standings; refused while a cut-line tie is undecided or a panel is open."""
-    require(can_manage(actor), "final.finalise")
-    ensure_open(campaign)
+def finalise(
+    session: Session,
+    actor: Actor,
+    campaign: Campaign,
+    acknowledgements: Mapping[str, str] | None = None,
+) -> FinalSnapshot:
+    """Freeze the standings; refused while a cut-line tie is undecided or a panel is open.
+
+    Every provisional award (too few reviews, or a component missing) must be acknowledged
+    with a reason in ``acknowledgements`` (code -> reason), or revoked by an override first:
+    a committee that finalises eight provisional awards without a word has not decided them.
+    The campaign row is taken exclusively, so no change of what feeds the result can commit
+    between the standings read here and the freeze.
+    """
+    actor, campaign = authorise_campaign(
+        session, actor, can_finalise, "final.finalise", campaign, exclusive=True
+    )
     open_panels = [
         c.key for c in components(session, campaign.id) if c.kind == "panel" and not c.locked
     ]
@@ -265,7 +279,15 @@ def finalise(session: Session, actor: Actor, campaign: Campaign) -> FinalSnapsho
     undecided = pending[(pending["kind"] == "cutline_tie") & ~pending["decided"]]
     if len(undecided):
         raise ValidationFailed("final.undecided_ties", codes=", ".join(undecided["code"]))
-    content = canonical_json(final_content(session, actor, campaign))
+    acknowledged = _checked_acknowledgements(pending, acknowledgements or {})
+    # The export module reads this module's snapshot, so it is imported here, not above.
+    from scoring.services.export import live_export_data
+
+    # The snapshot is the whole export's canonical content, so that its hash can be
+    # recomputed from an exported file's own sheets (scoring/export/canonical.py).
+    content = canonical_json(
+        export_content(live_export_data(session, actor, campaign, acknowledged))
+    )
     snapshot = FinalSnapshot(
         campaign_id=campaign.id,
         content=content,
@@ -282,9 +304,24 @@ def finalise(session: Session, actor: Actor, campaign: Campaign) -> FinalSnapsho
         "campaign.finalise",
         target=campaign.slug,
         campaign_id=campaign.id,
-        new={"sha256": snapshot.sha256},
+        new={"sha256": snapshot.sha256, "acknowledgements": acknowledged},
     )
     return snapshot
+
+
+def _checked_acknowledgements(
+    pending: pd.DataFrame, acknowledgements: Mapping[str, str]
+) -> dict[str, str]:
+    """Each provisional award's reason; refuse a missing one or one for another entry."""
+    provisional = set(pending.loc[pending["kind"] == "provisional_award", "code"])
+    stray = sorted(set(acknowledgements) - provisional)
+    if stray:
+        raise ValidationFailed("final.not_provisional_award", codes=", ".join(stray))
+    given = {code: (reason or "").strip() for code, reason in acknowledgements.items()}
+    missing = sorted(code for code in provisional if not given.get(code))
+    if missing:
+        raise ValidationFailed("final.unacknowledged_provisional", codes=", ".join(missing))
+    return {code: given[code] for code in sorted(provisional)}
 
 
 def active_snapshot(session: Session, campaign: Campaign) -> FinalSnapshot | None:
@@ -298,10 +335,10 @@ def active_snapshot(session: Session, campaign: Campaign) -> FinalSnapshot | Non
 
 def unfinalise(session: Session, actor: Actor, campaign: Campaign, reason: str) -> None:
     """Withdraw the snapshot (kept, marked withdrawn) so results may change again."""
-    require(can_manage(actor), "final.unfinalise")
+    actor, campaign = authorise_campaign(
+        session, actor, can_withdraw, "final.unfinalise", campaign, exclusive=True
+    )
     reason = _reason(reason)
-    if campaign.finalised_at is None:
-        raise ValidationFailed("final.not_finalised")
     snapshot = active_snapshot(session, campaign)
     if snapshot is not None:
         snapshot.withdrawn_at, snapshot.withdrawn_reason = utcnow(), reason
@@ -321,8 +358,8 @@ def unfinalise(session: Session, actor: Actor, campaign: Campaign, reason: str) 
 
 def final_records(session: Session, actor: Actor, campaign: Campaign) -> list[dict[str, Any]]:
     """The final list: the frozen records of a finalised campaign, else the live ones."""
-    require(can_manage(actor), "final.read")
+    actor, campaign = authorise_campaign(session, actor, can_see_standings, "final.read", campaign)
     snapshot = active_snapshot(session, campaign)
     if snapshot is not None:
-        return json.loads(snapshot.content)["standings"]
+        return frozen_records(json.loads(snapshot.content))
     return final_content(session, actor, campaign)["standings"]

@@ -132,3 +132,18 @@ def authorise(
     )
     refuse(rule, situation, action)
     return Authorised(now_actor, campaign_row, entry_row, component)
+
+
+def authorise_campaign(
+    session: Session,
+    actor: Actor,
+    rule: Rule,
+    action: str,
+    campaign: Campaign | int,
+    *,
+    exclusive: bool = False,
+) -> tuple[Actor, Campaign]:
+    """``authorise`` for the common case: an action on a whole campaign; (actor, campaign)."""
+    done = authorise(session, actor, rule, action, campaign=campaign, exclusive=exclusive)
+    assert done.campaign is not None
+    return done.actor, done.campaign

@@ -14,8 +14,9 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from scoring.errors import ValidationFailed
-from scoring.permissions import Actor, can_manage, require
+from scoring.permissions import Actor, can_assign, can_manage
 from scoring.services import audit
+from scoring.services.guard import authorise_campaign
 from scoring.storage.models import AuditEvent, Campaign, Entry, MeetingRound, utcnow
 
 
@@ -48,9 +49,7 @@ def open_codes(session: Session, campaign: Campaign) -> list[str]:
 
 def open_rounds(session: Session, actor: Actor, campaign: Campaign, codes: list[str]) -> int:
     """Open a round for each named entry that has none open; returns how many opened."""
-    require(can_manage(actor), "meeting.open")
-    if campaign.finalised_at is not None:
-        raise ValidationFailed("sheet.campaign_finalised")
+    actor, campaign = authorise_campaign(session, actor, can_assign, "meeting.open", campaign)
     already = set(open_codes(session, campaign))
     opened = 0
     for entry in _entries(session, campaign, codes):
@@ -64,7 +63,7 @@ def open_rounds(session: Session, actor: Actor, campaign: Campaign, codes: list[
 
 def close_rounds(session: Session, actor: Actor, campaign: Campaign, codes: list[str]) -> int:
     """Close the open round of each named entry; returns how many closed."""
-    require(can_manage(actor), "meeting.close")
+    actor, campaign = authorise_campaign(session, actor, can_assign, "meeting.close", campaign)
     closed = 0
     for entry in _entries(session, campaign, codes):
         for meeting in session.exec(
@@ -86,7 +85,7 @@ def revisions(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFram
 
     Columns: code, reviewer, at, old_status, new_status, old_points, new_points.
     """
-    require(can_manage(actor), "meeting.revisions")
+    actor, campaign = authorise_campaign(session, actor, can_manage, "meeting.revisions", campaign)
     rounds = session.exec(
         select(Entry.code, MeetingRound.opened_at, MeetingRound.closed_at)
         .join(Entry, Entry.id == MeetingRound.entry_id)

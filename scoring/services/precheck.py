@@ -25,8 +25,9 @@ from sqlmodel import Session, col, select
 from scoring.assets import AssetStore, validate_image, validate_material
 from scoring.errors import AssetError, ValidationFailed
 from scoring.i18n import translate
-from scoring.permissions import Actor, can_manage, require
+from scoring.permissions import Actor, can_change_entries, can_manage
 from scoring.services import audit
+from scoring.services.guard import authorise_campaign
 from scoring.storage.models import ApplicantLink, Campaign, Category, Domain, Entry, EntryAsset
 
 Flag = tuple[str, dict[str, Any]]
@@ -149,7 +150,7 @@ def precheck_flags(
     the surplus entry is how an organiser resolves those flags, and the flag must then go.
     Rejected entries still get their own per-entry flags.
     """
-    require(can_manage(actor), "precheck.view")
+    actor, campaign = authorise_campaign(session, actor, can_manage, "precheck.view", campaign)
     rows = session.exec(
         select(Entry, Category.name, Domain.name)
         .join(Category, Category.id == Entry.category_id)
@@ -280,13 +281,13 @@ def decide(
     Every change appends an ``entry.status`` audit event with the old and new status and
     reason.
     """
-    require(can_manage(actor), "entries.decide")
+    actor, campaign = authorise_campaign(
+        session, actor, can_change_entries, "entries.decide", campaign
+    )
     if decision not in DECISIONS:
         raise ValidationFailed(
             "precheck.bad_decision", value=str(decision), allowed=", ".join(DECISIONS)
         )
-    if campaign.finalised_at is not None:
-        raise ValidationFailed("precheck.campaign_finalised")
     reason = (reason or "").strip()
     if decision == "rejected" and not reason:
         raise ValidationFailed("precheck.reason_required")
@@ -342,7 +343,7 @@ def _links(session: Session, campaign: Campaign) -> list[ApplicantLink]:
 
 def applicant_links(session: Session, actor: Actor, campaign: Campaign) -> dict[str, str]:
     """Each linked applicant and the group it counts as, sorted by group; organisers only."""
-    require(can_manage(actor), "precheck.view")
+    actor, campaign = authorise_campaign(session, actor, can_manage, "precheck.view", campaign)
     return {link.applicant: link.counts_as for link in _links(session, campaign)}
 
 
@@ -366,7 +367,9 @@ def link_applicants(
     equal to the group is ignored. Returns how many links were created or moved; each one is
     audited as ``applicant.link`` with the previous group (None when new) and the new one.
     """
-    require(can_manage(actor), "applicants.link")
+    actor, campaign = authorise_campaign(
+        session, actor, can_change_entries, "applicants.link", campaign
+    )
     group = _checked_name((group or "").strip())
     if not group:
         raise ValidationFailed("precheck.link_no_group")
@@ -417,7 +420,9 @@ def unlink_applicants(
     Names without a link are ignored, so a link made by mistake is undone in one step.
     Each removal is audited as ``applicant.unlink`` with the group it counted as.
     """
-    require(can_manage(actor), "applicants.link")
+    actor, campaign = authorise_campaign(
+        session, actor, can_change_entries, "applicants.link", campaign
+    )
     wanted = {fold(m) for m in members if m.strip()}
     removed = 0
     for link in _links(session, campaign):

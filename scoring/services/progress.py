@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from sqlmodel import Session, func, select
 
-from scoring.permissions import Actor, can_manage, require
+from scoring.permissions import Actor, can_manage, can_read_own_work
 from scoring.services.assignments import assigned_entry_ids
 from scoring.services.campaigns import components
+from scoring.services.guard import authorise_campaign
 from scoring.storage.models import Account, Assignment, Campaign, Entry, ScoreSheet
 
 
 def panel_progress(session: Session, actor: Actor, campaign: Campaign) -> list[dict]:
     """Per panel: submitted sheets, sheets needed (shortlisted × min_reviews), reviewers."""
-    require(can_manage(actor), "progress.read")
+    actor, campaign = authorise_campaign(session, actor, can_manage, "progress.read", campaign)
     shortlisted = session.exec(
         select(func.count()).where(Entry.campaign_id == campaign.id, Entry.status == "shortlisted")
     ).one()
@@ -50,6 +51,9 @@ def panel_progress(session: Session, actor: Actor, campaign: Campaign) -> list[d
 
 def reviewer_progress(session: Session, actor: Actor, campaign: Campaign) -> dict[str, int]:
     """A reviewer's own counts: assigned, submitted, drafts, conflicts (for 'My entries')."""
+    actor, campaign = authorise_campaign(
+        session, actor, can_read_own_work, "progress.own", campaign
+    )
     entry_ids = {i for i in assigned_entry_ids(session, actor.account_id)}
     in_campaign = set(session.exec(select(Entry.id).where(Entry.campaign_id == campaign.id)))
     mine = entry_ids & in_campaign

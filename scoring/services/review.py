@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from scoring.errors import Names, ValidationFailed
-from scoring.permissions import Actor, can_view_entry, require
+from scoring.errors import ValidationFailed
+from scoring.permissions import Actor, can_declare_conflict, can_read_entry, can_read_own_sheet
 from scoring.services import audit
 from scoring.services.campaigns import panel_component, rubric
 from scoring.services.entries import entries_frame, entry_by_code
-from scoring.services.sheets import find_sheet, is_assigned, is_conflicted, sheet_points, total_of
+from scoring.services.guard import authorise
+from scoring.services.sheets import find_sheet, is_conflicted, sheet_points, total_of
 from scoring.storage.models import (
     Assignment,
     Campaign,
@@ -108,14 +109,6 @@ class SheetView:
         return 100.0 * sum(self.points[k] for k in maxima) / sum(maxima.values())
 
 
-def _assigned_to_actor(session: Session, actor: Actor, entry: Entry) -> bool:
-    return bool(actor.account_id) and is_assigned(session, actor.account_id, entry.id)
-
-
-def _require_view(session: Session, actor: Actor, entry: Entry) -> None:
-    require(can_view_entry(actor, assigned=_assigned_to_actor(session, actor, entry)), "entry.view")
-
-
 def _assets(session: Session, entry_id: int, role: str) -> list[AssetView]:
     rows = session.exec(
         select(EntryAsset)
@@ -147,8 +140,10 @@ def gallery(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
 
 def entry_view(session: Session, actor: Actor, campaign: Campaign, code: str) -> EntryView:
     """One entry with its images and materials, if the actor may see it."""
-    entry = entry_by_code(session, campaign, code)
-    _require_view(session, actor, entry)
+    done = authorise(
+        session, actor, can_read_entry, "entry.view", entry=entry_by_code(session, campaign, code)
+    )
+    actor, campaign, entry = done.actor, done.campaign, done.entry
     category = session.get(Category, entry.category_id)
     domain = session.get(Domain, entry.domain_id)
     hidden = actor.is_reviewer and campaign.blind_review
@@ -176,7 +171,7 @@ def _open_round(session: Session, entry_id: int) -> MeetingRound | None:
     ).first()
 
 
-def panel_spread(session: Session, entry_id: int, panel: str) -> list[float]:
+def _panel_spread(session: Session, entry_id: int, panel: str) -> list[float]:
     """The submitted totals of one panel for one entry, sorted, without names."""
     entry = session.get(Entry, entry_id)
     component = panel_component(session, entry.campaign_id, panel)
@@ -200,11 +195,8 @@ def panel_spread(session: Session, entry_id: int, panel: str) -> list[float]:
 def sheet_view(session: Session, actor: Actor, campaign: Campaign, code: str) -> SheetView:
     """The actor's own sheet for an entry assigned to them (a reviewer only)."""
     entry = entry_by_code(session, campaign, code)
-    require(
-        actor.is_reviewer and _assigned_to_actor(session, actor, entry),
-        "sheet.view",
-    )
-    component = panel_component(session, campaign.id, actor.role)
+    done = authorise(session, actor, can_read_own_sheet, "sheet.view", entry=entry)
+    actor, campaign, entry, component = done.actor, done.campaign, done.entry, done.component
     if component is None:
         raise ValidationFailed("sheet.no_panel", panel=actor.role)
     criteria = [
@@ -215,7 +207,7 @@ def sheet_view(session: Session, actor: Actor, campaign: Campaign, code: str) ->
     status = sheet.status if sheet else "new"
     spread = None
     if status == "submitted" and _open_round(session, entry.id) is not None:
-        spread = panel_spread(session, entry.id, component.key)
+        spread = _panel_spread(session, entry.id, component.key)
     return SheetView(
         entry_id=entry.id,
         panel=component.key,
@@ -255,17 +247,17 @@ def declare_conflict(
     removed (the audit log keeps the sheet's points), and the declaration keeps automatic
     assignment from ever giving them the entry again.
     """
-    entry = entry_by_code(session, campaign, code)
-    require(
-        actor.is_reviewer and _assigned_to_actor(session, actor, entry),
+    done = authorise(
+        session,
+        actor,
+        can_declare_conflict,
         "conflict.declare",
+        entry=entry_by_code(session, campaign, code),
     )
+    actor, campaign, entry = done.actor, done.campaign, done.entry
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("conflict.reason_required")
-    component = panel_component(session, campaign.id, actor.role)
-    if component is not None and component.locked:
-        raise ValidationFailed("sheet.panel_locked", panel=Names("panel", (component.key,)))
     if is_conflicted(session, actor.account_id, entry.id):
         return
     sheet = find_sheet(session, actor.account_id, entry.id)

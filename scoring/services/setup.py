@@ -11,16 +11,18 @@ criterion's range or step cannot shrink below scores already given.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from scoring.errors import ValidationFailed
-from scoring.permissions import Actor, can_manage, require
+from scoring.errors import StaleEdit, ValidationFailed
+from scoring.permissions import Actor, can_edit_setup, can_manage
 from scoring.services import audit
 from scoring.services.campaigns import categories, components, domains, validate_campaign_data
-from scoring.services.finalise import ensure_open
+from scoring.services.guard import authorise_campaign
 from scoring.storage.models import (
+    AuditEvent,
     Campaign,
     Category,
     Component,
@@ -46,8 +48,47 @@ COMPONENT_FIELDS = ("kind", "weight", "aggregate", "trim", "normalise", "min_rev
 CRITERION_FIELDS = ("name", "description", "max_points", "step")
 
 
+@dataclass(frozen=True)
+class SetupView:
+    """What the set-up page edits: the definition, whether scoring started, and its version.
+
+    ``version`` goes back with the edit: two organisers who loaded the same version cannot
+    both save, so the second one's stale form never silently reverts the first one's change.
+    """
+
+    definition: dict[str, Any]
+    scoring_started: bool
+    version: int
+    finalised: bool
+
+
+def setup_view(session: Session, actor: Actor, campaign: Campaign) -> SetupView:
+    """The campaign's editable definition as it is now; organisers only."""
+    actor, campaign = authorise_campaign(session, actor, can_manage, "campaign.read", campaign)
+    return SetupView(
+        definition=campaign_definition(session, campaign),
+        scoring_started=scoring_started(session, campaign),
+        version=setup_version(session, campaign),
+        finalised=campaign.finalised_at is not None,
+    )
+
+
+def setup_version(session: Session, campaign: Campaign) -> int:
+    """The id of the campaign's newest set-up edit in the audit log (0 before any).
+
+    The append-only log already orders every edit, so it is the version: no counter to keep
+    in step, and a raw-SQL change of the campaign row cannot fake a version.
+    """
+    newest = session.exec(
+        select(func.max(AuditEvent.id)).where(
+            AuditEvent.campaign_id == campaign.id, AuditEvent.action == "campaign.update"
+        )
+    ).one()
+    return int(newest or 0)
+
+
 def campaign_definition(session: Session, campaign: Campaign) -> dict[str, Any]:
-    """The campaign as a campaign-file dictionary (what the set-up page edits)."""
+    """The campaign as a campaign-file dictionary (callers have checked who reads it)."""
     comps = components(session, campaign.id)
     criteria = []
     for component in comps:
@@ -138,11 +179,19 @@ def update_campaign(
     campaign: Campaign,
     data: dict[str, Any],
     *,
+    expected_version: int,
     confirmed: bool = False,
 ) -> list[str]:
-    """Apply an edited definition; returns the names of the sections that changed."""
-    require(can_manage(actor), "campaign.update")
-    ensure_open(campaign)
+    """Apply an edited definition; returns the names of the sections that changed.
+
+    ``expected_version`` is the ``SetupView.version`` the edit was made on; a newer version
+    means somebody saved in between, and the edit is refused whole (``StaleEdit``).
+    """
+    actor, campaign = authorise_campaign(
+        session, actor, can_edit_setup, "campaign.update", campaign
+    )
+    if setup_version(session, campaign) != expected_version:
+        raise StaleEdit("setup.stale", slug=campaign.slug)
     data = {**data, "slug": campaign.slug}
     validate_campaign_data(data).raise_if_invalid(campaign.slug)
     before = campaign_definition(session, campaign)

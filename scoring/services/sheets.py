@@ -12,11 +12,12 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, select
 
-from scoring.errors import Names, NotFound, StaleEdit, ValidationFailed
+from scoring.errors import Names, StaleEdit, ValidationFailed
 from scoring.importers.report import Report
-from scoring.permissions import Actor, can_score, require
+from scoring.permissions import Actor, Situation, campaign_open, can_save_sheet, panel_open, refuse
 from scoring.services import audit
 from scoring.services.campaigns import panel_component, rubric
+from scoring.services.guard import authorise
 from scoring.storage.models import (
     Account,
     Assignment,
@@ -109,15 +110,26 @@ def write_sheet(
     submit: bool = False,
     expected_version: int | None = None,
 ) -> ScoreSheet:
-    """Store points (merged into the sheet) and the status; callers check permission first."""
+    """Store points (merged into the sheet) and the status; callers check who acts first.
+
+    The states are checked here as well, with the same predicates, because every path that
+    writes a sheet (the score page, a paper-marks import, the demo) comes through here. A
+    sheet stays in the panel it was scored in: a reviewer whose role changed since cannot
+    write it into another panel's rubric.
+    """
     campaign = session.get(Campaign, entry.campaign_id)
-    if campaign is not None and campaign.finalised_at is not None:
-        raise ValidationFailed("sheet.campaign_finalised")
     component = panel_component(session, entry.campaign_id, reviewer.role)
     if component is None:
         raise ValidationFailed("sheet.no_panel", panel=reviewer.role)
-    if component.locked:
-        raise ValidationFailed("sheet.panel_locked", panel=Names("panel", (component.key,)))
+    refuse(
+        campaign_open & panel_open,
+        Situation(
+            actor=actor,
+            finalised=campaign is not None and campaign.finalised_at is not None,
+            panel_locked=component.locked,
+        ),
+        "sheet.save",
+    )
     criteria = rubric(session, component.id)
     by_key = {c.key: c for c in criteria}
     report = Report()
@@ -128,6 +140,10 @@ def write_sheet(
             report.add(problem[0], column=key, **problem[1])
     report.raise_if_invalid(entry.code)
     sheet = find_sheet(session, reviewer.id, entry.id)
+    if sheet is not None and sheet.panel != component.key:
+        raise ValidationFailed(
+            "sheet.panel_changed", panel=Names("panel", (sheet.panel,)), code=entry.code
+        )
     if expected_version is not None and (sheet.version if sheet else 0) != expected_version:
         raise StaleEdit("sheet.stale", code=entry.code)
     old_points = sheet_points(session, sheet) if sheet else {}
@@ -186,25 +202,11 @@ def save_own_sheet(
     expected_version: int | None,
 ) -> ScoreSheet:
     """A reviewer saves their own sheet: assigned, not conflicted, panel open, valid values."""
-    entry = session.get(Entry, entry_id)
-    if entry is None:
-        raise NotFound("error.no_such_entry", code=str(entry_id))
-    reviewer = session.get(Account, actor.account_id) if actor.account_id else None
-    component = (
-        panel_component(session, entry.campaign_id, actor.role) if actor.is_reviewer else None
-    )
-    require(
-        reviewer is not None
-        and component is not None
-        and can_score(
-            actor,
-            assigned=is_assigned(session, reviewer.id, entry.id),
-            conflicted=is_conflicted(session, reviewer.id, entry.id),
-            panel_locked=False,  # write_sheet refuses a locked panel with its own message
-            sheet_owner_id=reviewer.id,
-        ),
-        "sheet.save",
-    )
+    done = authorise(session, actor, can_save_sheet, "sheet.save", entry=entry_id)
+    actor, entry = done.actor, done.entry
+    reviewer = session.get(Account, actor.account_id)
+    if reviewer is None or done.component is None:
+        raise ValidationFailed("sheet.no_panel", panel=actor.role)
     return write_sheet(
         session,
         actor,

@@ -17,8 +17,9 @@ from scoring.engine import (
     cut_lines,
     standings_records,
 )
-from scoring.permissions import Actor, can_see_standings, require
+from scoring.permissions import Actor, can_see_standings
 from scoring.services.campaigns import categories, domains, group_order, method_for
+from scoring.services.guard import authorise_campaign
 from scoring.storage.models import (
     Account,
     AuditEvent,
@@ -87,7 +88,9 @@ def load_frames(session: Session, campaign: Campaign) -> tuple[pd.DataFrame, ...
 
 def standings_frame(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
     """The campaign's standings now (organisers only: reviewers never see them)."""
-    require(can_see_standings(actor), "standings.read")
+    actor, campaign = authorise_campaign(
+        session, actor, can_see_standings, "standings.read", campaign
+    )
     entries, scores, criteria = load_frames(session, campaign)
     return compute_standings(entries, scores, criteria, method_for(session, campaign))
 
@@ -106,7 +109,9 @@ class LiveStandings(NamedTuple):
 
 def live_standings(session: Session, actor: Actor, campaign: Campaign) -> LiveStandings:
     """Standings, diagnostics, stability, contributions and coverage (organisers only)."""
-    require(can_see_standings(actor), "standings.read")
+    actor, campaign = authorise_campaign(
+        session, actor, can_see_standings, "standings.read", campaign
+    )
     method = method_for(session, campaign)
     entries, scores, criteria = load_frames(session, campaign)
     analysis = analyse(entries, scores, criteria, method)
@@ -130,12 +135,18 @@ def standings_json_records(session: Session, actor: Actor, campaign: Campaign) -
     return standings_records(frame, method_for(session, campaign))
 
 
-def last_change(session: Session, campaign: Campaign) -> tuple[int, datetime | None]:
+def last_change(
+    session: Session, actor: Actor, campaign: Campaign
+) -> tuple[int, datetime | None]:
     """Id and time of the campaign's newest audit event; every change the standings use writes one.
 
     The live page recomputes only when the id moves, so an idle refresh costs one query, and
-    the time it shows is when the data really changed.
+    the time it shows is when the data really changed. Checked like the standings: an
+    organiser deactivated or demoted meanwhile stops getting news on the next refresh.
     """
+    actor, campaign = authorise_campaign(
+        session, actor, can_see_standings, "standings.read", campaign
+    )
     newest = session.exec(
         select(AuditEvent.id, AuditEvent.at)
         .where(AuditEvent.campaign_id == campaign.id)

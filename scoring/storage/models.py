@@ -387,13 +387,22 @@ class FinalSnapshot(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only record of every change: who, when, what, old value, new value.
+    """Append-only, hash-chained record of every change: who, when, what, old and new value.
 
-    Database triggers refuse UPDATE and DELETE on this table (see the first migration).
+    Each row carries ``content_hash``, the SHA-256 of its canonical content, computed as it
+    is inserted (no read of other rows, so concurrent saves do not contend). Chaining is done
+    later, in commit order, by ``seal``: the next ``chain_seq`` and ``chain_hash =
+    sha256(previous chain hash, position, id, content hash)``. Triggers (migration 0002)
+    refuse UPDATE, DELETE, REPLACE and TRUNCATE, except that one step of sealing; a rewrite
+    made around them breaks the chain, which ``reviewdesk audit-check`` reports.
     """
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_campaign_at", "campaign_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_campaign_at", "campaign_id", "at"),
+        # Serves the head (largest position) and the unsealed rows (NULL) alike.
+        Index("ix_audit_log_chain_seq", "chain_seq", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
@@ -403,3 +412,119 @@ class AuditEvent(SQLModel, table=True):
     target: str = Field(default="", max_length=200)
     old_value: Any = Field(default=None, sa_column=Column(JSON))
     new_value: Any = Field(default=None, sa_column=Column(JSON))
+    content_hash: str | None = Field(
+        default=None,
+        max_length=64,
+        nullable=False,
+        # A column default sees the row as inserted, whoever inserts it (ORM or Core).
+        sa_column_kwargs={"default": lambda context: AuditEvent.digest_of_insert(context)},
+    )
+    chain_seq: int | None = Field(default=None)
+    """Position in the chain, 1, 2, 3 ... in commit order; NULL until sealed."""
+    chain_hash: str | None = Field(default=None, max_length=64)
+
+    @staticmethod
+    def content_digest(
+        at: datetime,
+        actor: str,
+        campaign_id: int | None,
+        action: str,
+        target: str,
+        old_value: Any,
+        new_value: Any,
+    ) -> str:
+        """SHA-256 of the event's content in one canonical JSON form.
+
+        Values go through a JSON round trip first so that what is hashed on insert equals
+        what is read back later (tuples become lists, keys strings); the time is UTC with
+        microseconds, which both databases keep.
+        """
+        import hashlib
+        import json
+
+        def plain(value: Any) -> Any:
+            return json.loads(json.dumps(value))
+
+        when = at if at.utcoffset() is not None else at.replace(tzinfo=UTC)
+        canonical = json.dumps(
+            {
+                "at": when.astimezone(UTC).isoformat(timespec="microseconds"),
+                "actor": actor,
+                "campaign_id": campaign_id,
+                "action": action,
+                "target": target,
+                "old": plain(old_value),
+                "new": plain(new_value),
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @staticmethod
+    def digest_of_insert(context: Any) -> str:
+        """The column default of ``content_hash``: the digest of the parameters inserted."""
+        row = context.get_current_parameters()
+        return AuditEvent.content_digest(
+            row["at"],
+            row["actor"],
+            row.get("campaign_id"),
+            row["action"],
+            row.get("target", ""),
+            row.get("old_value"),
+            row.get("new_value"),
+        )
+
+    @staticmethod
+    def chain_digest(previous: str, seq: int, event_id: int, content_hash: str) -> str:
+        """The chain hash at position ``seq``: binds the event, its place and all before it."""
+        import hashlib
+
+        return hashlib.sha256(f"{previous}:{seq}:{event_id}:{content_hash}".encode()).hexdigest()
+
+    @staticmethod
+    def genesis() -> str:
+        """The "previous chain hash" of the first event."""
+        return "0" * 64
+
+    @staticmethod
+    def seal(connection: Any) -> int:
+        """Chain every unsealed event, in id order, after the current head; how many.
+
+        Runs on ``connection`` in its transaction. On PostgreSQL that must be a short READ
+        COMMITTED transaction of its own, after the writers committed: an advisory lock
+        makes sealers take turns, and each statement after it sees every committed event.
+        On SQLite the caller's write lock already serialises everything.
+        """
+        from sqlalchemy import text
+
+        if connection.dialect.name == "postgresql":
+            unsealed = text("SELECT 1 FROM audit_log WHERE chain_seq IS NULL LIMIT 1")
+            if connection.execute(unsealed).first() is None:
+                return 0  # nothing to do: no lock taken
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 0x52455641})
+        head = connection.execute(
+            text(
+                "SELECT chain_seq, chain_hash FROM audit_log WHERE chain_seq IS NOT NULL "
+                "ORDER BY chain_seq DESC LIMIT 1"
+            )
+        ).first()
+        pending = connection.execute(
+            text("SELECT id, content_hash FROM audit_log WHERE chain_seq IS NULL ORDER BY id")
+        ).all()
+        seq, previous = (head[0], head[1]) if head else (0, AuditEvent.genesis())
+        updates = []
+        for event_id, content_hash in pending:
+            seq += 1
+            previous = AuditEvent.chain_digest(previous, seq, event_id, content_hash)
+            updates.append({"id": event_id, "seq": seq, "hash": previous})
+        if updates:
+            connection.execute(
+                text(
+                    "UPDATE audit_log SET chain_seq = :seq, chain_hash = :hash "
+                    "WHERE id = :id AND chain_seq IS NULL"
+                ),
+                updates,
+            )
+        return len(updates)

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from scoring.errors import PermissionDenied, ValidationFailed
+from scoring.errors import PermissionDenied, StateRefused, ValidationFailed
 from scoring.services.finalise import (
     active_snapshot,
     clear_override,
@@ -101,9 +101,10 @@ def test_nothing_changes_a_finalised_campaign_until_it_is_withdrawn(database, sc
         lambda s, c: set_panel_lock(s, ORGANISER, c, "expert", False, "x"),
         lambda s, c: finalise(s, ORGANISER, c),
     ):
-        with pytest.raises(ValidationFailed):
+        with pytest.raises(StateRefused) as refused:
             _do(database, scene, work)
-    with pytest.raises(ValidationFailed) as refused:
+        assert refused.value.key == "campaign_state.finalised"
+    with pytest.raises(StateRefused) as refused:
         database.write(
             lambda s: save_own_sheet(
                 s,
@@ -115,7 +116,7 @@ def test_nothing_changes_a_finalised_campaign_until_it_is_withdrawn(database, sc
                 expected_version=None,
             )
         )
-    assert refused.value.key == "sheet.campaign_finalised"
+    assert refused.value.key == "campaign_state.finalised"
     with pytest.raises(ValidationFailed):  # withdrawing needs a reason
         _do(database, scene, lambda s, c: unfinalise(s, ORGANISER, c, ""))
     with pytest.raises(PermissionDenied):

@@ -16,7 +16,7 @@ from PIL import Image
 from sqlmodel import Session, func, select
 
 from scoring.assets import AssetStore
-from scoring.errors import PermissionDenied, ValidationFailed
+from scoring.errors import PermissionDenied, ReviewDeskError, StateRefused, ValidationFailed
 from scoring.permissions import Actor
 from scoring.services.precheck import (
     applicant_links,
@@ -461,12 +461,14 @@ def test_bulk_accept_and_reject_are_audited_one_event_each(database, three):
     assert statuses(database, three)["A-2"] == ("accepted", "已补")
 
 
-def _refused_and_nothing_written(database, campaign, *args) -> ValidationFailed:
+def _refused_and_nothing_written(
+    database, campaign, *args, error=ValidationFailed
+) -> ReviewDeskError:
     """Call decide, then commit whatever it left in the session: nothing may have changed."""
     before = (statuses(database, campaign), audit_count(database))
 
     def attempt(session):
-        with pytest.raises(ValidationFailed) as refused:
+        with pytest.raises(error) as refused:
             decide(session, ORGANISER, campaign, *args)
         return refused.value
 
@@ -509,8 +511,10 @@ def test_a_bad_decision_and_a_finalised_campaign_are_refused(database, three):
         return campaign
 
     finalised = database.write(finalise)
-    error = _refused_and_nothing_written(database, finalised, ["A-1"], "accepted", "")
-    assert error.key == "precheck.campaign_finalised"
+    error = _refused_and_nothing_written(
+        database, finalised, ["A-1"], "accepted", "", error=StateRefused
+    )
+    assert error.key == "campaign_state.finalised"
 
 
 @pytest.mark.parametrize("role", ["expert", "media"])

@@ -7,9 +7,9 @@ import copy
 import pytest
 from sqlmodel import select
 
-from scoring.errors import PermissionDenied, ValidationFailed
+from scoring.errors import PermissionDenied, StaleEdit, ValidationFailed
 from scoring.services.campaigns import method_for
-from scoring.services.setup import campaign_definition, update_campaign
+from scoring.services.setup import setup_view, update_campaign
 from scoring.services.sheets import save_own_sheet
 from scoring.storage.models import AuditEvent, Campaign, Category
 from tests.factories import ORGANISER, actor_of, assigned, make_account, make_campaign, make_entry
@@ -30,9 +30,12 @@ def scene(database):
 def _edit(database, scene, change, confirmed=False):
     def work(session):
         campaign = session.exec(select(Campaign).where(Campaign.slug == scene["slug"])).one()
-        data = copy.deepcopy(campaign_definition(session, campaign))
+        view = setup_view(session, ORGANISER, campaign)
+        data = copy.deepcopy(view.definition)
         change(data)
-        return update_campaign(session, ORGANISER, campaign, data, confirmed=confirmed)
+        return update_campaign(
+            session, ORGANISER, campaign, data, expected_version=view.version, confirmed=confirmed
+        )
 
     return database.write(work)
 
@@ -115,8 +118,50 @@ def test_a_category_in_use_cannot_be_removed_but_others_can_be_added(database, s
 def test_reviewers_cannot_edit_a_campaign(database, scene):
     def work(session):
         campaign = session.exec(select(Campaign).where(Campaign.slug == scene["slug"])).one()
-        data = campaign_definition(session, campaign)
-        return update_campaign(session, scene["expert"], campaign, data)
+        view = setup_view(session, ORGANISER, campaign)
+        return update_campaign(
+            session, scene["expert"], campaign, view.definition, expected_version=view.version
+        )
 
     with pytest.raises(PermissionDenied):
         database.write(work)
+
+
+def test_a_stale_set_up_edit_is_refused_and_the_first_edit_stays(database, scene):
+    """Two organisers open set-up; one changes the quota, the other the weights, later."""
+
+    def open_view(session):
+        campaign = session.exec(select(Campaign).where(Campaign.slug == scene["slug"])).one()
+        return setup_view(session, ORGANISER, campaign)
+
+    first, second = database.write(open_view), database.write(open_view)
+
+    def save(view, change):
+        def work(session):
+            campaign = session.exec(select(Campaign).where(Campaign.slug == scene["slug"])).one()
+            data = copy.deepcopy(view.definition)
+            change(data)
+            return update_campaign(
+                session, ORGANISER, campaign, data, expected_version=view.version
+            )
+
+        return database.write(work)
+
+    save(first, lambda d: d.update(award_quota=2))
+
+    def new_weights(data):
+        data["components"][0]["weight"], data["components"][1]["weight"] = 40, 40
+
+    with pytest.raises(StaleEdit) as refused:
+        save(second, new_weights)
+    assert refused.value.key == "setup.stale"
+    with database.read() as session:
+        campaign = session.exec(select(Campaign).where(Campaign.slug == scene["slug"])).one()
+        assert campaign.award_quota == 2  # the first edit did not silently revert
+        assert [c.weight for c in method_for(session, campaign).components] == [50, 30, 20]
+    fresh = database.write(open_view)
+    save(fresh, new_weights)  # on the newer version the second organiser's edit goes through
+    with database.read() as session:
+        campaign = session.exec(select(Campaign).where(Campaign.slug == scene["slug"])).one()
+        assert campaign.award_quota == 2
+        assert [c.weight for c in method_for(session, campaign).components] == [40, 40, 20]

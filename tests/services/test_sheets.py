@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
-from scoring.errors import PermissionDenied, StaleEdit, ValidationFailed
+from scoring.errors import PermissionDenied, StaleEdit, StateRefused, ValidationFailed
 from scoring.services.sheets import find_sheet, save_own_sheet, sheet_points
 from scoring.storage.models import AuditEvent, Component, ConflictDeclaration
 from tests.factories import actor_of, assigned, make_account, make_campaign, make_entry
@@ -114,9 +114,9 @@ def test_a_locked_panel_refuses_edits(database, scene):
         session.add(component)
 
     database.write(lock)
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(StateRefused) as refused:
         _save(database, scene["expert"], scene["mine"], {"innovation": 40})
-    assert refused.value.key == "sheet.panel_locked"  # says why, not just "not allowed"
+    assert refused.value.key == "campaign_state.panel_locked"  # says why, not "not allowed"
     _save(database, scene["media"], scene["mine"], {"story": 70})  # the media panel is open
 
 
