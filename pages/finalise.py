@@ -192,8 +192,20 @@ if not finalised:
 st.subheader(tr("finalise.finalise"))
 if not finalised:
     st.caption(tr("finalise.finalise_explain"))
+    provisional = pending[pending["kind"] == "provisional_award"]
+    acknowledgements: dict[str, str] = {}
+    if len(provisional):
+        st.markdown(tr("finalise.acknowledge_explain", count=len(provisional)))
+    for code, title in zip(provisional["code"], provisional["title"], strict=True):
+        acknowledgements[code] = st.text_input(
+            tr("finalise.acknowledge_label", code=code, title=title), key=f"ack_{code}"
+        )
     if st.button(tr("finalise.finalise_button"), type="primary", key="finalise"):
-        _rerun_after(run_write(lambda s: finalise(s, actor, campaign), "finalise.done")[0])
+        _rerun_after(
+            run_write(
+                lambda s: finalise(s, actor, campaign, acknowledgements), "finalise.done"
+            )[0]
+        )
 
 
 def _workbook() -> bytes:

@@ -261,7 +261,16 @@ def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_pat
     line.scroll_into_view_if_needed()
     screenshot(page, "finalise-4-override-listed")
 
-    # 5. Finalise: the list is frozen and its SHA-256 shown in a code block.
+    # 5. Finalise: refused until each provisional award is acknowledged with a reason, then
+    # the list is frozen and its SHA-256 shown in a code block.
+    reasons = main_area(page).get_by_label("暂定获奖的原因")
+    assert reasons.count() > 0  # the demo's awards include provisional ones
+    press_finalise(page)
+    expect(refusal(page)).to_contain_text("每个暂定获奖都须填写确认原因")
+    for index in range(reasons.count()):
+        reasons.nth(index).fill("评委会确认：评审数不足但结果明确")
+        reasons.nth(index).press("Tab")
+    settle(page)
     press_finalise(page)
     expect(refusal(page)).to_have_count(0)
     done = alerts(page).filter(has_text="定稿。最终名单已冻结")

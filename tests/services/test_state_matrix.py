@@ -337,6 +337,19 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
         ORGANISER_READ,
         lambda s, a, c, sc: audit.list_events(s, a, campaign_id=c.id),
     ),
+    audit.events_csv: (
+        ORGANISER_READ,
+        lambda s, a, c, sc: audit.events_csv(s, a, "zh", campaign_id=c.id),
+    ),
+    audit.check_chain: (ORGANISER_READ, lambda s, a, c, sc: audit.check_chain(s, a)),
+    export.live_export_data: (
+        ORGANISER_READ,
+        lambda s, a, c, sc: export.live_export_data(s, a, c),
+    ),
+    export.frozen_snapshot: (
+        ORGANISER_READ,
+        lambda s, a, c, sc: export.frozen_snapshot(s, a, c),
+    ),
     entries.campaign_counts: (ORGANISER_READ, lambda s, a, c, sc: entries.campaign_counts(s, a, c)),
     entries.top_by_votes: (ORGANISER_READ, lambda s, a, c, sc: entries.top_by_votes(s, a, c, 1)),
     export.export_data: (ORGANISER_READ, lambda s, a, c, sc: export.export_data(s, a, c)),
@@ -526,6 +539,7 @@ NOT_USE_CASES = {
     "record_successful_login": "the login form's counter reset, before anybody is signed in",
     "write_sheet": "the sheet writer under save_own_sheet and import_scores; checks states itself",
     "authorise": "the guard every use case calls",
+    "fresh_actor": "the guard's re-read of the acting account",
     "authorise_campaign": "the guard every use case calls",
     "record": "appends to the audit log inside a use case's transaction",
 }
@@ -623,3 +637,39 @@ def test_each_use_case_obeys_role_and_state(scenes, function):
             elif not unchanged:
                 wrong.append(f"{state}/{actor}: refused but a table changed")
     assert wrong == []
+
+
+def test_an_import_planned_before_finalising_cannot_land_after_it(scenes):
+    """The entries import that raced finalise (and took an award with 99,999 votes): the plan
+    was made while the campaign was open, the write comes after the freeze — refused."""
+    scene = scenes["open"]
+    db = scene.database
+    csv = _file(
+        scene,
+        "late.csv",
+        "code,title,applicant,category,domain,votes,status\n"
+        "M-9,迟到的作品,某单位,数字政府,政务服务,99999,shortlisted\n",
+    )
+    with db.read() as session:
+        plan = plan_entries_import(session, _campaign(session), csv, store=scene.store)
+
+    def freeze(session: Session) -> None:
+        for panel in ("expert", "media"):
+            finalise.set_panel_lock(session, ORGANISER, _campaign(session), panel, True, "结束")
+        campaign = _campaign(session)
+        pending = finalise.pending_decisions(session, ORGANISER, campaign)
+        provisional = pending.loc[pending["kind"] == "provisional_award", "code"]
+        finalise.finalise(session, ORGANISER, campaign, {c: "确认" for c in provisional})
+
+    engine = db._write_engine
+    with Session(engine, expire_on_commit=False) as session:
+        transaction = session.begin()
+        try:
+            freeze(session)
+            with pytest.raises(StateRefused) as refused:
+                apply_entries_import(session, scene.actors["organiser"], plan)
+            assert refused.value.key == "campaign_state.finalised"
+            codes = set(session.exec(select(Entry.code)))
+            assert "M-9" not in codes
+        finally:
+            transaction.rollback()  # the module's open campaign stays open for the others
