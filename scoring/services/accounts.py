@@ -220,20 +220,16 @@ def change_role(session: Session, actor: Actor, username: str, role: str) -> Non
 def _refuse_while_holding_work(session: Session, account: Account) -> None:
     """A reviewer's sheets and assignments belong to the panel of their role: refuse to move
     them to another panel while a campaign that is not finalised holds any of them."""
-    held = session.exec(
-        select(Campaign.slug, func.count(Assignment.id))
-        .join(Entry, Entry.campaign_id == Campaign.id)
-        .join(Assignment, Assignment.entry_id == Entry.id)
-        .where(Assignment.reviewer_id == account.id, col(Campaign.finalised_at).is_(None))
-        .group_by(Campaign.slug)
-    ).all()
-    sheets = session.exec(
-        select(Campaign.slug, func.count(ScoreSheet.id))
-        .join(Entry, Entry.campaign_id == Campaign.id)
-        .join(ScoreSheet, ScoreSheet.entry_id == Entry.id)
-        .where(ScoreSheet.reviewer_id == account.id, col(Campaign.finalised_at).is_(None))
-        .group_by(Campaign.slug)
-    ).all()
+    held, sheets = (
+        session.exec(
+            select(Campaign.slug, func.count(table.id))
+            .join(Entry, Entry.campaign_id == Campaign.id)
+            .join(table, table.entry_id == Entry.id)
+            .where(table.reviewer_id == account.id, col(Campaign.finalised_at).is_(None))
+            .group_by(Campaign.slug)
+        ).all()
+        for table in (Assignment, ScoreSheet)
+    )
     if held or sheets:
         raise ValidationFailed(
             "error.role_holds_work",

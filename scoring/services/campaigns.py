@@ -241,12 +241,15 @@ def campaigns_for(session: Session, actor: Actor) -> list[Campaign]:
     actor = authorise(session, actor, can_list_entries, "campaign.list").actor
     if can_manage(actor):
         return list_campaigns(session)
-    query = (
-        select(Campaign)
-        .join(Entry, Entry.campaign_id == Campaign.id)
+    # A subquery, not DISTINCT over the rows: PostgreSQL cannot compare the JSON tie_break.
+    assigned_in = (
+        select(Entry.campaign_id)
         .join(Assignment, Assignment.entry_id == Entry.id)
         .where(Assignment.reviewer_id == actor.account_id)
-        .distinct()
+    )
+    query = (
+        select(Campaign)
+        .where(col(Campaign.id).in_(assigned_in))
         .order_by(col(Campaign.year).desc(), Campaign.id)
     )
     return list(session.exec(query))
