@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages._shared import current_actor, pick_campaign, require_page, t
 from scoring import charts, context
+from scoring.errors import ReviewDeskError
 from scoring.permissions import can_see_standings
 from scoring.services.campaigns import get_campaign
 from scoring.services.standings import LiveStandings, last_change, live_standings
@@ -223,8 +224,16 @@ def _diagnostics(live: LiveStandings, labels: dict[str, str]) -> None:
 
 @st.fragment(run_every=f"{get_settings().refresh_seconds}s")
 def live_panel() -> None:
-    """Re-run alone every few seconds; the filters above keep their values."""
-    live, changed = _current()
+    """Re-run alone every few seconds; the filters above keep their values.
+
+    The refresh asks the server again each time, so an organiser deactivated or given
+    another role meanwhile sees the refusal here instead of fresh standings.
+    """
+    try:
+        live, changed = _current()
+    except ReviewDeskError as error:
+        st.error(error.message(tr.lang))
+        return
     st.caption(tr("standings.last_change", time=changed, seconds=get_settings().refresh_seconds))
     _headline(live)
     table, pictures = st.tabs([tr("standings.tab_table"), tr("standings.tab_charts")])

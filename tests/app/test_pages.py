@@ -304,6 +304,31 @@ def test_setup_page_saves_a_setting(app_data):
         assert get_campaign(session, "test-2020").blind_review is True
 
 
+def test_two_organisers_editing_set_up_cannot_undo_each_other(app_data):
+    """One tab changes the quota; the other, opened before, saves blind review: refused."""
+    from scoring.services.campaigns import get_campaign
+
+    context.database().write(lambda s: make_account(s, "deputy", "organiser"))
+    first, second = _app("boss", "organiser"), _app("deputy", "organiser")
+    first.switch_page("pages/setup.py").run()
+    second.switch_page("pages/setup.py").run()
+    quota = next(n for n in first.number_input if n.label == "每组获奖名额")
+    quota.set_value(2)
+    first.button[-1].click().run()
+    assert not first.error, [e.value for e in first.error]
+    second.toggle[0].set_value(True)
+    second.button[-1].click().run()
+    assert any("已有人保存了本活动的设置" in e.value for e in second.error)
+    with context.database().read() as session:
+        campaign = get_campaign(session, "test-2020")
+        assert campaign.award_quota == 2  # the first save stands
+        assert campaign.blind_review is False  # the stale one changed nothing
+    second.run()  # the next run offers to load the newer version
+    reload = next(b for b in second.button if b.label == "载入最新版本")
+    reload.click().run()
+    assert next(n for n in second.number_input if n.label == "每组获奖名额").value == 2
+
+
 def test_assignment_page_shows_coverage_and_assigns_automatically(app_data):
     at = _app("boss", "organiser")
     at.switch_page("pages/assign.py").run()
