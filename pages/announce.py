@@ -1,14 +1,21 @@
-"""The announcement view: full screen, large type, winners revealed one at a time."""
+"""The announcement view: full screen, large type, winners revealed one at a time.
+
+The audience sees only the stage: the organiser moves with the keys (→ or space, ←, Esc)
+through buttons kept out of sight, and which step shows what is `scoring.stage`'s rule.
+Before finalisation the whole show is watermarked as a rehearsal.
+"""
 
 from html import escape
 
 import streamlit as st
 
+from pages._banner import final_banner
 from pages._shared import DISPLAY_SIZE, current_actor, pick_campaign, require_page, t, thumbnail
 from scoring import context
 from scoring.engine import ALL_GROUP
 from scoring.permissions import can_manage
-from scoring.services.announce import REVEAL_ORDERS, WinnerGroup, announcement
+from scoring.services.announce import REVEAL_ORDERS, Stage, stage
+from scoring.stage import Slide, move, slide_at
 
 actor = current_actor()
 require_page(can_manage(actor))
@@ -32,19 +39,46 @@ STAGE_CSS = """
 .rd-meta { color: #f5c6c2; font-size: 1.6rem; margin-top: 1rem; }
 .rd-earlier { color: #f5c6c2; font-size: 1.7rem; line-height: 1.8; }
 .rd-waiting { color: #ffe9a8; font-size: 2.6rem; text-align: center; margin-top: 4rem; }
-[data-testid="stApp"] button p { font-size: 1.2rem; }
+.rd-seal { color: #f5c6c2; font-size: 1.6rem; text-align: center; margin-top: 3rem; }
+.rd-seal code { color: #ffe9a8; background: transparent; font-size: 1.6rem;
+                overflow-wrap: anywhere; }
+@media (max-width: 700px) {
+  [data-testid="stMainBlockContainer"] { padding: 2rem 1.2rem; }
+  .rd-campaign { font-size: 1.5rem; }
+  .rd-group { font-size: 2.6rem; }
+  .rd-title { font-size: 2.2rem; }
+  .rd-applicant, .rd-waiting { font-size: 1.6rem; }
+  .rd-seal, .rd-seal code { font-size: 1.1rem; }
+}
+.rd-watermark { position: fixed; inset: 0; display: flex; align-items: center;
+                justify-content: center; pointer-events: none; z-index: 999990;
+                color: rgba(255, 255, 255, .16); font-size: 9vw; font-weight: 900;
+                transform: rotate(-18deg); white-space: nowrap; }
+.rd-hint { position: fixed; left: 0; right: 0; bottom: 1.2rem; text-align: center;
+           color: #ffe9a8; font-size: 1.1rem; pointer-events: none;
+           animation: rd-fade 1.5s ease 4s forwards; }
+@keyframes rd-fade { to { opacity: 0; } }
+/* The organiser's buttons: out of the audience's sight, shown only under the pointer. */
+.st-key-announce_keys { position: fixed; top: 0; right: 0; width: auto !important;
+                        z-index: 999991; padding: .5rem; opacity: 0; transition: opacity .3s; }
+.st-key-announce_keys:hover, .st-key-announce_keys:focus-within { opacity: 1; }
 </style>
 """
 
 
-def _load(order: str) -> list[WinnerGroup]:
+def _load(order: str) -> Stage:
     with context.database().read() as session:
-        return [g for g in announcement(session, actor, campaign, order) if g.winners]
+        return stage(session, actor, campaign, order)
+
+
+def _label(label: str | None) -> str:
+    return tr("announce.all_winners") if label == ALL_GROUP else str(label or "")
 
 
 def _setup() -> None:
     st.title(tr("announce.title"))
     st.caption(campaign.name)
+    final_banner(actor, campaign)
     st.caption(tr("announce.explain"))
     order = st.radio(
         tr("announce.order"),
@@ -53,15 +87,17 @@ def _setup() -> None:
         horizontal=True,
         key="announce_order",
     )
-    groups = _load(order)
+    shown = _load(order)
+    groups = [g for g in shown.groups if g.winners]
+    if shown.rehearsal:
+        st.warning(f"{tr('stage.rehearsal')} · {tr('stage.no_seal')}")
     if not groups:
         st.info(tr("announce.no_winners"))
         return
     for group in groups:
-        label = tr("announce.all_winners") if group.label == ALL_GROUP else group.label
-        st.text(f"{label} · {tr('announce.count', count=len(group.winners))}")
+        st.text(f"{_label(group.label)} · {tr('announce.count', count=len(group.winners))}")
     if st.button(tr("announce.start"), type="primary", icon=":material/slideshow:"):
-        st.session_state[STATE] = {"order": order, "group": 0, "shown": 0}
+        st.session_state[STATE] = {"order": order, "step": 0}
         st.rerun()
 
 
@@ -70,78 +106,75 @@ def _standing(winner) -> str:
     return tr("announce.committee") if winner.override else tr("announce.rank", rank=winner.rank)
 
 
-def _step(groups: list[WinnerGroup], forward: bool) -> None:
-    state = st.session_state[STATE]
-    group, shown = state["group"], state["shown"]
-    if forward:
-        if shown < len(groups[group].winners):
-            shown += 1
-        elif group + 1 < len(groups):
-            group, shown = group + 1, 0
-        else:
-            group, shown = len(groups), 0  # the end
-    elif shown > 0:
-        shown -= 1
-    elif group > 0:
-        group -= 1
-        shown = len(groups[group].winners)
-    st.session_state[STATE] = {**state, "group": group, "shown": shown}
+def _html(markup: str) -> None:
+    st.markdown(markup, unsafe_allow_html=True)
+
+
+def _close(slide: Slide, seal: str | None) -> None:
+    """The last step: thanks (or nothing to announce) and the seal the list is announced under."""
+    words = tr("announce.the_end") if slide.kind == "end" else tr("stage.nothing")
+    _html(f"<div class='rd-group'>{escape(words)}</div>")
+    if seal:
+        _html(f"<div class='rd-seal'>{escape(tr('stage.seal'))}<br><code>{seal}</code></div>")
+    else:
+        _html(f"<div class='rd-seal'>{escape(tr('stage.no_seal'))}</div>")
+
+
+def _winner(slide: Slide) -> None:
+    latest = slide.latest
+    picture, words = st.columns([5, 6], gap="large", vertical_alignment="center")
+    image = thumbnail(latest.image, *DISPLAY_SIZE)
+    if image is not None:
+        picture.image(str(image), width="stretch")
+    words.markdown(
+        f"<div class='rd-title'>{escape(latest.title)}</div>"
+        f"<div class='rd-applicant'>{escape(latest.applicant)}</div>"
+        f"<div class='rd-meta'>{escape(latest.code)} · {escape(_standing(latest))}</div>",
+        unsafe_allow_html=True,
+    )
+    if slide.earlier:
+        _html(
+            "<div class='rd-earlier'>"
+            + "<br>".join(f"{escape(w.title)} · {escape(w.applicant)}" for w in slide.earlier)
+            + "</div>"
+        )
+
+
+def _keys(groups, step: int) -> None:
+    """The organiser's controls; each has its key, so the audience never needs to see them."""
+    moves = [
+        ("announce_back", tr("announce.back"), "Left", -1),
+        ("announce_next", tr("announce.next"), "Right", 1),
+        ("announce_space", tr("announce.next"), "Space", 1),
+    ]
+    with st.container(key="announce_keys", horizontal=True):
+        for key, label, shortcut, by in moves:
+            if st.button(label, shortcut=shortcut, key=key):
+                st.session_state[STATE]["step"] = move(groups, step, by)
+                st.rerun()
+        if st.button(tr("announce.leave"), shortcut="Esc", key="announce_leave"):
+            st.session_state.pop(STATE, None)
+            st.rerun()
 
 
 def _stage() -> None:
     state = st.session_state[STATE]
-    groups = _load(state["order"])
-    st.markdown(STAGE_CSS, unsafe_allow_html=True)
-    st.markdown(f"<div class='rd-campaign'>{escape(campaign.name)}</div>", unsafe_allow_html=True)
-    if state["group"] >= len(groups):
-        st.markdown(
-            f"<div class='rd-group'>{escape(tr('announce.the_end'))}</div>",
-            unsafe_allow_html=True,
-        )
+    shown = _load(state.get("order", REVEAL_ORDERS[0]))
+    slide = slide_at(shown.groups, int(state.get("step", 0)))
+    _html(STAGE_CSS)
+    if shown.rehearsal:
+        _html(f"<div class='rd-watermark'>{escape(tr('stage.rehearsal'))}</div>")
+    _html(f"<div class='rd-campaign'>{escape(campaign.name)}</div>")
+    if slide.kind in ("end", "nothing"):
+        _close(slide, shown.sha256)
     else:
-        group = groups[state["group"]]
-        label = tr("announce.all_winners") if group.label == ALL_GROUP else group.label
-        st.markdown(f"<div class='rd-group'>{escape(label)}</div>", unsafe_allow_html=True)
-        shown = group.winners[: state["shown"]]
-        if not shown:
-            st.markdown(
-                f"<div class='rd-waiting'>{escape(tr('announce.waiting'))}</div>",
-                unsafe_allow_html=True,
-            )
+        _html(f"<div class='rd-group'>{escape(_label(slide.label))}</div>")
+        if slide.kind == "waiting":
+            _html(f"<div class='rd-waiting'>{escape(tr('announce.waiting'))}</div>")
         else:
-            latest = shown[-1]
-            picture, words = st.columns([5, 6], gap="large", vertical_alignment="center")
-            image = thumbnail(latest.image, *DISPLAY_SIZE)
-            if image is not None:
-                picture.image(str(image), width="stretch")
-            words.markdown(
-                f"<div class='rd-title'>{escape(latest.title)}</div>"
-                f"<div class='rd-applicant'>{escape(latest.applicant)}</div>"
-                f"<div class='rd-meta'>{escape(latest.code)} · {escape(_standing(latest))}</div>",
-                unsafe_allow_html=True,
-            )
-            earlier = shown[:-1]
-            if earlier:
-                st.markdown(
-                    "<div class='rd-earlier'>"
-                    + "<br>".join(
-                        f"{escape(w.title)} · {escape(w.applicant)}" for w in reversed(earlier)
-                    )
-                    + "</div>",
-                    unsafe_allow_html=True,
-                )
-    back, forward, leave = st.columns([1, 1, 1])
-    if back.button(tr("announce.back"), shortcut="Left", width="stretch", key="announce_back"):
-        _step(groups, forward=False)
-        st.rerun()
-    if forward.button(
-        tr("announce.next"), shortcut="Right", type="primary", width="stretch", key="announce_next"
-    ):
-        _step(groups, forward=True)
-        st.rerun()
-    if leave.button(tr("announce.leave"), shortcut="Esc", width="stretch", key="announce_leave"):
-        st.session_state.pop(STATE, None)
-        st.rerun()
+            _winner(slide)
+    _html(f"<div class='rd-hint'>{escape(tr('stage.hint'))}</div>")
+    _keys(shown.groups, slide.index)
 
 
 if STATE in st.session_state:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from scoring.permissions import Actor, can_manage
 from scoring.services.campaigns import group_order
-from scoring.services.finalise import final_records
+from scoring.services.finalise import active_snapshot, final_records
 from scoring.services.guard import authorise_campaign
 from scoring.storage.models import Campaign, Entry, EntryAsset
 
@@ -85,3 +85,25 @@ def announcement(
         ]
         groups.append(WinnerGroup(label=label, winners=winners))
     return groups
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What the announcement view shows: the winners, and the seal they are announced under."""
+
+    groups: list[WinnerGroup]
+    sha256: str | None
+    """The finalised snapshot's SHA-256; None before finalisation (the show is a rehearsal)."""
+
+    @property
+    def rehearsal(self) -> bool:
+        return self.sha256 is None
+
+
+def stage(
+    session: Session, actor: Actor, campaign: Campaign, order: RevealOrder = "last_first"
+) -> Stage:
+    """The announcement with its seal, so the projector can close on the published hash."""
+    groups = announcement(session, actor, campaign, order)
+    snapshot = active_snapshot(session, campaign)
+    return Stage(groups=groups, sha256=None if snapshot is None else snapshot.sha256)
