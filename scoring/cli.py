@@ -134,7 +134,8 @@ def cmd_export(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise ValidationFailed("cli.export_suffix", path=str(out))
-    data = _write(lambda s: export_workbook(s, CLI, get_campaign(s, args.campaign)))
+    lang = args.lang or get_settings().language
+    data = _write(lambda s: export_workbook(s, CLI, get_campaign(s, args.campaign), lang))
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     partial.write_bytes(data)
@@ -523,6 +524,11 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the export workbook (SPEC §5.5)")
     export.add_argument("campaign")
     export.add_argument("--out", required=True, help="the .xlsx file to write")
+    export.add_argument(
+        "--lang",
+        choices=["zh", "en"],
+        help="language of the winners' sheets' titles and headers (default: the configured one)",
+    )
     export.set_defaults(run=cmd_export)
 
     verify = commands.add_parser(

@@ -50,7 +50,8 @@ def demo_export(tmp_path_factory):
 
 
 def _header(sheet) -> list:
-    return [c.value for c in sheet[1]]
+    """The table's header: row 2, under the title row of a file that is not final."""
+    return [c.value for c in sheet[2]]
 
 
 def test_the_demo_export_has_every_sheet_and_column_of_the_spec(demo_export):
@@ -63,12 +64,12 @@ def test_the_demo_export_has_every_sheet_and_column_of_the_spec(demo_export):
     assert _header(book["Organisations"]) == [
         "recommender", "recommended", "shortlisted", "awarded", "mean_composite",
     ]  # fmt: skip
-    rows = list(final.iter_rows(min_row=2, values_only=True))
+    rows = list(final.iter_rows(min_row=3, values_only=True))
     assert len(rows) == 36
     composites = [r[FINAL_COLUMNS.index("composite")] for r in rows]
     assert all(isinstance(v, int | float) for v in composites)  # numbers, not text
     assert all(round(v, 4) == v for v in composites)
-    assert final.freeze_panes == "A2" and final["A1"].font.bold
+    assert final.freeze_panes == "A3" and final["A2"].font.bold
     # One winners' sheet per ranking group with a winner, named after the group, ready for A4.
     groups_with_winners = {r[0] for r in rows if r[FINAL_COLUMNS.index("award")] == "yes"}
     winner_sheets = [n for n in book.sheetnames if n not in EXPECTED_SHEETS]
@@ -86,8 +87,8 @@ def test_verify_passes_on_the_export_and_names_a_changed_score(demo_export, tmp_
     assert verify_workbook(demo_export) == []
     book = openpyxl.load_workbook(demo_export)
     scores = book["Scores"]
-    code = scores["C2"].value
-    scores["E2"] = scores["E2"].value - 3
+    code = scores["C3"].value
+    scores["E3"] = scores["E3"].value - 3
     changed = tmp_path / "changed.xlsx"
     book.save(changed)
     differences = verify_workbook(changed)
@@ -99,7 +100,7 @@ def test_verify_passes_on_the_export_and_names_a_changed_score(demo_export, tmp_
 
 @pytest.mark.parametrize(
     ("sheet", "cell", "value"),
-    [("Final list", "L2", 99.0), ("Votes", "B2", 123456), ("Final list", "M2", "no")],
+    [("Final list", "L3", 99.0), ("Votes", "B3", 123456), ("Final list", "M3", "no")],
 )
 def test_verify_catches_a_changed_result_vote_or_award(demo_export, tmp_path, sheet, cell, value):
     book = openpyxl.load_workbook(demo_export)

@@ -22,6 +22,7 @@ from scoring import context
 from scoring.cli import main
 from scoring.export import verify_workbook
 from scoring.export.verify import check_export, read_export
+from scoring.export.workbook import winner_header_keys
 from scoring.services.campaigns import get_campaign
 from scoring.services.export import export_workbook
 from scoring.services.finalise import (
@@ -147,13 +148,22 @@ def _rows(sheet) -> list[list]:
     return [list(r) for r in sheet.iter_rows(values_only=True)]
 
 
+def _header_row(sheet) -> int:
+    """1, or 2 under a title row (one text across the sheet's width, B1 empty)."""
+    return 1 if sheet.cell(1, 2).value is not None else 2
+
+
 def _column(sheet, name: str) -> int:
-    return [c.value for c in sheet[1]].index(name) + 1
+    """The column of a key, whatever language the sheet's headers are printed in."""
+    keys = winner_header_keys()
+    headers = [keys.get(c.value, c.value) for c in sheet[_header_row(sheet)]]
+    return headers.index(name) + 1
 
 
 def _row_of(sheet, code: str) -> int:
     at = _column(sheet, "code")
-    return next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, at).value == code)
+    first = _header_row(sheet) + 1
+    return next(r for r in range(first, sheet.max_row + 1) if sheet.cell(r, at).value == code)
 
 
 def _winner_sheet(book):

@@ -14,7 +14,11 @@ the file and checks, in this order of trust:
    stored snapshot (`--db`, on the server), the file is bound to the frozen result itself.
 
 A file exported before finalising has no snapshot: it is consistent or not, but nothing binds
-its scores and reviewers to a frozen result, and the report says so.
+its scores and reviewers to a frozen result, and the report says so; each of its sheets must
+still carry the not-final mark in its title row, or it could pass for the result on paper.
+
+Title rows and the winners' translated headers are presentation: a title row is skipped and
+a header in either interface language is read back as its column key before hashing.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import io
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -56,10 +60,12 @@ from .workbook import (
     COMPONENTS_SECTION,
     CRITERIA_SECTION,
     EXPORT_FACTS,
+    NOT_FINAL_MARK,
     NOT_FINALISED,
     OVERRIDES_SECTION,
     QUOTAS_SECTION,
     TIES_SECTION,
+    winner_header_keys,
 )
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -125,6 +131,10 @@ class ExportFile:
     """The Method sheet's hash; None when the file says it was exported before finalising."""
     problems: list[Difference]
     """What is wrong with the file as written (formula cells, stray cells or rows)."""
+    titles: dict[str, str | None] = field(default_factory=dict)
+    """Each sheet's title row (None: the sheet has none)."""
+    header_rows: dict[str, int] = field(default_factory=dict)
+    """The row number of each table's header (2 under a title row)."""
 
     @property
     def sha256(self) -> str:
@@ -196,8 +206,35 @@ def _table(title: str, rows: list[list[Any]], first: int, problems: list[Differe
     return {"columns": columns, "rows": body}
 
 
-def _sheet_table(book, name: str, problems: list[Difference]) -> dict:
-    return _table(name, _grid(book[name], problems), 1, problems)
+def _title_of(rows: list[list[Any]], keys: tuple[str, ...] = ()) -> str | None:
+    """The text of a title row above a table: one text cell alone in row 1.
+
+    No table's header is a single cell, and no Method fact or section marker is a title.
+    """
+    if not rows or len(rows[0]) != 1 or not isinstance(rows[0][0], str):
+        return None
+    text = rows[0][0]
+    return None if text in keys or text.startswith("[") else text
+
+
+def _sheet_table(
+    book, name: str, problems: list[Difference], titles: dict, header_rows: dict
+) -> dict:
+    """A table sheet below its title row, if it has one."""
+    rows = _grid(book[name], problems)
+    titles[name] = _title_of(rows)
+    first = 1 if titles[name] is None else 2
+    header_rows[name] = first
+    return _table(name, rows[first - 1 :], first, problems)
+
+
+def _winner_table(
+    book, name: str, problems: list[Difference], titles: dict, header_rows: dict
+) -> dict:
+    """A winners' sheet, its headers (in whichever language they were printed) as keys."""
+    part = _sheet_table(book, name, problems, titles, header_rows)
+    keys = winner_header_keys()
+    return {**part, "columns": [keys.get(c, c) for c in part["columns"]]}
 
 
 def _records(part: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -280,7 +317,14 @@ def read_export(source: Path | bytes) -> ExportFile:
         if name not in book.sheetnames:
             raise UnreadableExport(f"the workbook has no {name!r} sheet")
     problems: list[Difference] = []
-    facts, sections, sha = _method_sheet(_grid(book[METHOD_SHEET], problems), problems)
+    titles: dict[str, str | None] = {}
+    header_rows: dict[str, int] = {}
+    method_rows = _grid(book[METHOD_SHEET], problems)
+    titles[METHOD_SHEET] = _title_of(method_rows, (*METHOD_FACTS, *EXPORT_FACTS))
+    if titles[METHOD_SHEET] is not None:
+        method_rows[0] = []  # read as a blank row, so every row keeps its number
+    facts, sections, sha = _method_sheet(method_rows, problems)
+    tables = (problems, titles, header_rows)
     empty = {"columns": [], "rows": []}
     acknowledgements = sections.get(ACKNOWLEDGEMENTS_SECTION, empty)
     content = {
@@ -290,21 +334,23 @@ def read_export(source: Path | bytes) -> ExportFile:
         "method": _method(facts, sections),
         "criteria": sections[CRITERIA_SECTION],
         "acknowledgements": {str(r["code"]): r["reason"] for r in _records(acknowledgements)},
-        "final": _sheet_table(book, FINAL_SHEET, problems),
+        "final": _sheet_table(book, FINAL_SHEET, *tables),
         "winners": [
-            {"sheet": name, **_sheet_table(book, name, problems)}
+            {"sheet": name, **_winner_table(book, name, *tables)}
             for name in book.sheetnames
             if name not in FIXED_SHEETS
         ],
-        "scores": _sheet_table(book, SCORES_SHEET, problems),
-        "votes": _sheet_table(book, VOTES_SHEET, problems),
-        "organisations": _sheet_table(book, ORGANISATIONS_SHEET, problems),
+        "scores": _sheet_table(book, SCORES_SHEET, *tables),
+        "votes": _sheet_table(book, VOTES_SHEET, *tables),
+        "organisations": _sheet_table(book, ORGANISATIONS_SHEET, *tables),
     }
     book.close()
     return ExportFile(
         content=content,
         snapshot_sha256=None if sha == NOT_FINALISED else sha,
         problems=problems,
+        titles=titles,
+        header_rows=header_rows,
     )
 
 
@@ -615,11 +661,18 @@ def check_export(
     recomputed = export.sha256
     differences = [
         *export.problems,
-        *_final_differences(content),
-        *_winner_differences(content),
-        *_organisation_differences(content),
+        *_in_the_file(
+            [
+                *_final_differences(content),
+                *_winner_differences(content),
+                *_organisation_differences(content),
+            ],
+            export.header_rows,
+        ),
     ]
     claimed = export.snapshot_sha256
+    if claimed is None:
+        differences += _unmarked(export.titles)
     if claimed is not None and claimed != recomputed:
         differences.append(
             Difference(METHOD_SHEET, None, "", "snapshot_sha256", claimed, recomputed)
@@ -635,8 +688,27 @@ def check_export(
             differences.append(
                 Difference(METHOD_SHEET, None, "", "sha256", recomputed, stored_sha256, "database")
             )
-        differences += _stored_differences(content, stored)
+        differences += _in_the_file(_stored_differences(content, stored), export.header_rows)
     return Verification(recomputed, claimed, differences)
+
+
+def _in_the_file(differences: list[Difference], header_rows: Mapping[str, int]) -> list[Difference]:
+    """Row numbers counted from a header on row 1, moved to where the header really is."""
+    return [
+        replace(d, row=d.row + header_rows[d.sheet] - 1)
+        if d.row and header_rows.get(d.sheet, 1) > 1
+        else d
+        for d in differences
+    ]
+
+
+def _unmarked(titles: Mapping[str, str | None]) -> list[Difference]:
+    """Sheets of a not-finalised file that have lost the mark saying so."""
+    return [
+        Difference(sheet, 1, "", "title", title, NOT_FINAL_MARK)
+        for sheet, title in titles.items()
+        if NOT_FINAL_MARK not in (title or "")
+    ]
 
 
 def verify_workbook(source: Path | bytes) -> list[Difference]:

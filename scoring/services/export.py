@@ -24,6 +24,7 @@ from scoring.services.campaigns import group_order, method_for
 from scoring.services.finalise import active_snapshot, final_content, final_records
 from scoring.services.guard import authorise_campaign
 from scoring.services.standings import load_frames
+from scoring.settings import get_settings
 from scoring.storage.models import Campaign, Component, Criterion, Entry, utcnow
 
 
@@ -139,8 +140,14 @@ def live_export_data(
     )
 
 
-def export_workbook(session: Session, actor: Actor, campaign: Campaign) -> bytes:
-    """The .xlsx bytes of the campaign's export (the export itself is audited)."""
+def export_workbook(
+    session: Session, actor: Actor, campaign: Campaign, lang: str | None = None
+) -> bytes:
+    """The .xlsx bytes of the campaign's export (the export itself is audited).
+
+    `lang` is the language of the winners' sheets' titles and headers (default: the
+    configured one); the figures and the hash are the same in every language.
+    """
     data = export_data(session, actor, campaign)
     audit.record(
         session,
@@ -150,7 +157,7 @@ def export_workbook(session: Session, actor: Actor, campaign: Campaign) -> bytes
         campaign_id=campaign.id,
         new={"snapshot_sha256": data.snapshot_sha256},
     )
-    return build_workbook(data)
+    return build_workbook(data, lang or get_settings().language)
 
 
 def frozen_snapshot(session: Session, actor: Actor, campaign: Campaign) -> tuple[dict, str] | None:
