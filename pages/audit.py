@@ -9,6 +9,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from pages._banner import final_banner
 from pages._shared import current_actor, pick_campaign, require_page, t
 from scoring import context
 from scoring.permissions import can_manage
@@ -19,6 +20,7 @@ require_page(can_manage(actor))
 tr = t()
 campaign = pick_campaign(actor)
 st.title(tr("audit.title"))
+final_banner(actor, campaign)
 
 with context.database().read() as session:
     actions = action_names(session)

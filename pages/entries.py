@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from pages._banner import final_banner
 from pages._shared import current_actor, entry_link, pick_campaign, progress_bar, t, thumbnail
 from scoring import context
 from scoring.services.campaigns import categories, domains
@@ -18,6 +19,7 @@ if campaign is None:
     st.stop()
 
 st.title(tr("gallery.title"))
+final_banner(actor, campaign)
 if actor.is_reviewer:
     st.caption(f"{campaign.name} · {tr('gallery.mine')} · {tr(f'panel.{actor.role}')}")
 else:

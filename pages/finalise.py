@@ -3,23 +3,22 @@
 import pandas as pd
 import streamlit as st
 
+from pages._banner import final_banner
 from pages._shared import current_actor, pick_campaign, plain, require_page, run_write, t
 from scoring import charts, context
 from scoring.permissions import can_manage
-from scoring.services.campaigns import components
 from scoring.services.export import export_workbook, organisation_results
 from scoring.services.finalise import (
-    active_snapshot,
+    FinalisePreview,
     clear_override,
     decide_tie,
     finalise,
-    pending_decisions,
+    finalise_preview,
     set_group_quota,
     set_override,
     set_panel_lock,
     unfinalise,
 )
-from scoring.services.standings import standings_frame
 from scoring.tables import component_label
 
 actor = current_actor()
@@ -31,13 +30,12 @@ if campaign is None:
 
 st.title(tr("finalise.title"))
 st.caption(campaign.name)
+final_banner(actor, campaign)
 
 with context.database().read() as session:
-    snapshot = active_snapshot(session, campaign)
-    panels = [c for c in components(session, campaign.id) if c.kind == "panel"]
-    pending = pending_decisions(session, actor, campaign)
-    standings = standings_frame(session, actor, campaign)
-finalised = snapshot is not None
+    preview = finalise_preview(session, actor, campaign)
+panels, pending, standings = preview.panels, preview.pending, preview.standings
+finalised = preview.final is not None
 
 
 def _rerun_after(ok: bool) -> None:
@@ -46,20 +44,28 @@ def _rerun_after(ok: bool) -> None:
 
 
 # --- state --------------------------------------------------------------------------------
-if finalised:
-    st.success(
+def _withdraw_dialog(final) -> None:
+    """Say which campaign goes back to changing results, and how many awards thaw."""
+    awards = int(standings["award"].sum())
+    st.warning(
         tr(
-            "finalise.is_final",
-            at=snapshot.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-            by=snapshot.created_by,
+            "confirm.withdraw_body",
+            campaign=campaign.name,
+            sha=final.sha256[:12] + "…",
+            count=awards,
         )
     )
-    st.code(snapshot.sha256, language=None)
-    with st.expander(tr("finalise.withdraw")):
-        st.caption(tr("finalise.withdraw_explain"))
-        reason = st.text_input(tr("finalise.reason"), key="unfinalise_reason")
-        if st.button(tr("finalise.withdraw_button"), key="unfinalise"):
-            _rerun_after(run_write(lambda s: unfinalise(s, actor, campaign, reason))[0])
+    st.caption(tr("finalise.withdraw_explain"))
+    reason = st.text_input(tr("finalise.reason"), key="unfinalise_reason")
+    go, cancel = st.columns(2)
+    if go.button(tr("confirm.withdraw_confirm"), type="primary", key="unfinalise_confirm"):
+        _rerun_after(run_write(lambda s: unfinalise(s, actor, campaign, reason))[0])
+    if cancel.button(tr("confirm.cancel"), key="unfinalise_cancel"):
+        st.rerun()
+
+
+if finalised and st.button(tr("finalise.withdraw_button"), key="unfinalise"):
+    st.dialog(tr("confirm.withdraw_title"))(_withdraw_dialog)(preview.final)
 
 # --- panel locks ----------------------------------------------------------------------------
 st.subheader(tr("finalise.locks"))
@@ -89,10 +95,13 @@ for panel in panels:
         )
 
 # --- decisions ------------------------------------------------------------------------------
-st.subheader(tr("finalise.pending"))
-if pending.empty:
+if finalised:
+    pass  # the frozen list has nothing left to decide
+elif pending.empty:
+    st.subheader(tr("finalise.pending"))
     st.caption(tr("finalise.nothing_pending"))
 else:
+    st.subheader(tr("finalise.pending"))
     shown = pd.DataFrame(
         {
             tr("finalise.kind"): pending["kind"].map(lambda k: tr(f"finalise.kind_{k}")),
@@ -107,7 +116,7 @@ else:
     )
     st.dataframe(shown, hide_index=True, width="stretch")
     ties = pending[pending["kind"] == "cutline_tie"]
-    if len(ties) and not finalised:
+    if len(ties):
         with st.form("tie_form"):
             st.markdown(f"**{tr('finalise.decide_tie')}**")
             code = st.selectbox(
@@ -174,11 +183,19 @@ if not finalised:
                     "finalise.saved",
                 )[0]
             )
+    # The group is picked outside the form, so that the quota field starts at that group's
+    # current quota: a field starting anywhere else changes the outcome by one careless click.
+    quotas = {g.group: g.quota for g in preview.groups}
+    st.markdown(f"**{tr('finalise.quota')}**")
+    group = st.selectbox(tr("standings.group"), list(quotas), key="quota_group")
     with st.form("quota_form"):
-        st.markdown(f"**{tr('finalise.quota')}**")
-        groups = list(dict.fromkeys(standings["group"]))
-        group = st.selectbox(tr("standings.group"), groups)
-        quota = st.number_input(tr("finalise.quota_value"), min_value=0, step=1, value=1)
+        quota = st.number_input(
+            tr("finalise.quota_value"),
+            min_value=0,
+            step=1,
+            value=quotas.get(group, 0),
+            key=f"quota_value_{group}",
+        )
         reason = st.text_input(tr("finalise.reason"))
         if st.form_submit_button(tr("finalise.apply")):
             _rerun_after(
@@ -189,23 +206,79 @@ if not finalised:
             )
 
 # --- finalise and export ------------------------------------------------------------------------
-st.subheader(tr("finalise.finalise"))
-if not finalised:
-    st.caption(tr("finalise.finalise_explain"))
-    provisional = pending[pending["kind"] == "provisional_award"]
-    acknowledgements: dict[str, str] = {}
-    if len(provisional):
-        st.markdown(tr("finalise.acknowledge_explain", count=len(provisional)))
-    for code, title in zip(provisional["code"], provisional["title"], strict=True):
-        acknowledgements[code] = st.text_input(
-            tr("finalise.acknowledge_label", code=code, title=title), key=f"ack_{code}"
+def _decision_lines(decisions) -> None:
+    for d in decisions:
+        st.markdown(
+            "- "
+            + tr(
+                "confirm.finalise_decision",
+                code=plain(d.code),
+                title=plain(d.title),
+                award=tr("finalise.yes" if d.award else "finalise.no"),
+                reason=plain(d.reason),
+            )
         )
-    if st.button(tr("finalise.finalise_button"), type="primary", key="finalise"):
+    if not decisions:
+        st.caption(tr("confirm.finalise_none"))
+
+
+def _finalise_dialog(preview: FinalisePreview) -> None:
+    """What the freeze will hold, the reasons it still needs, then the one button that freezes."""
+    st.markdown(tr("confirm.finalise_intro", campaign=plain(campaign.name)))
+    if preview.refusal is not None:
+        st.error(tr("confirm.finalise_refused", reason=preview.refusal.message(tr.lang)))
+    st.markdown(f"**{tr('confirm.finalise_groups', count=len(preview.groups))}**")
+    for group in preview.groups:
+        winners = ", ".join(f"{plain(c)} {plain(t)}" for c, t in group.winners)
+        st.markdown(
+            tr(
+                "confirm.finalise_group",
+                group=plain(group.group),
+                quota=group.quota,
+                count=len(group.winners),
+            )
+            + " — "
+            + (winners or tr("confirm.finalise_no_winners"))
+        )
+    st.markdown(f"**{tr('confirm.finalise_overrides', count=len(preview.overrides))}**")
+    _decision_lines(preview.overrides)
+    st.markdown(f"**{tr('confirm.finalise_ties', count=len(preview.ties))}**")
+    _decision_lines(preview.ties)
+    with st.form("finalise_confirm_form", border=False):
+        acknowledgements: dict[str, str] = {}
+        if preview.provisional:
+            st.markdown(
+                f"**{tr('confirm.finalise_provisional', count=len(preview.provisional))}**"
+            )
+        for code, title, _group in preview.provisional:
+            acknowledgements[code] = st.text_input(
+                tr("finalise.acknowledge_label", code=code, title=title), key=f"ack_{code}"
+            )
+        go, cancel = st.columns(2)
+        confirmed = go.form_submit_button(
+            tr("confirm.finalise_confirm"),
+            type="primary",
+            disabled=preview.refusal is not None,
+            width="stretch",
+        )
+        cancelled = cancel.form_submit_button(tr("confirm.cancel"), width="stretch")
+    if confirmed:
         _rerun_after(
             run_write(
                 lambda s: finalise(s, actor, campaign, acknowledgements), "finalise.done"
             )[0]
         )
+    if cancelled:
+        st.rerun()
+
+
+st.subheader(tr("finalise.finalise"))
+if not finalised:
+    st.caption(tr("finalise.finalise_explain"))
+    if len(preview.provisional):
+        st.caption(tr("finalise.acknowledge_explain", count=len(preview.provisional)))
+    if st.button(tr("confirm.finalise_open"), type="primary", key="finalise"):
+        st.dialog(tr("confirm.finalise_title"), width="large")(_finalise_dialog)(preview)
 
 
 def _workbook() -> bytes:
@@ -221,7 +294,7 @@ st.download_button(
     icon=":material/download:",
     key="download_export",
 )
-st.caption(tr("finalise.download_note"))
+st.caption(tr("confirm.export_final") if finalised else tr("finalise.download_note"))
 
 # --- organisations ------------------------------------------------------------------------------
 st.subheader(tr("finalise.organisations"))

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from pages._banner import final_banner
 from pages._shared import current_actor, pick_campaign, require_page, t
 from scoring import context
 from scoring.permissions import can_manage
@@ -18,6 +19,7 @@ if campaign is None:
     st.stop()
 
 st.title(campaign.name)
+final_banner(actor, campaign)
 st.caption(tr("overview.subtitle", year=campaign.year, slug=campaign.slug))
 
 with context.database().read() as session:

@@ -49,16 +49,29 @@ with left, st.form("create_user", clear_on_submit=True):
     st.subheader(tr("users.create"))
     username = st.text_input(tr("users.username"))
     name = st.text_input(tr("users.name"))
-    role = st.selectbox(tr("users.role"), ROLES, format_func=lambda r: tr(f"role.{r}"))
+    # No default role: an account made an organiser by a field left as it was could change
+    # every result, so the role is always chosen on purpose.
+    role = st.selectbox(
+        tr("users.role"),
+        ROLES,
+        index=None,
+        placeholder=tr("confirm.role_placeholder"),
+        format_func=lambda r: tr(f"role.{r}"),
+    )
     email = st.text_input(tr("users.email"))
     if st.form_submit_button(tr("users.create_button")):
-        ok, created = run_write(
-            lambda s: create_account(
-                s, actor, username=username, display_name=name, role=role, email=email
+        if role is None:
+            st.error(tr("confirm.role_required"))
+        else:
+            ok, created = run_write(
+                lambda s: create_account(
+                    s, actor, username=username, display_name=name, role=role, email=email
+                )
             )
-        )
-        if ok:
-            st.success(tr("users.created", username=created[0].username, password=created[1]))
+            if ok:
+                st.success(
+                    tr("users.created", username=created[0].username, password=created[1])
+                )
 
 with right:
     st.subheader(tr("users.change"))

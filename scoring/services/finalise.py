@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from scoring.engine import compute_standings, method_to_dict, standings_records
+from scoring.engine import Method, compute_standings, method_to_dict, standings_records
 from scoring.errors import Names, ValidationFailed
 from scoring.export.canonical import canonical_json, export_content, frozen_records
 from scoring.permissions import (
@@ -61,8 +63,11 @@ def pending_decisions(session: Session, actor: Actor, campaign: Campaign) -> pd.
     committee looks at them, and may revoke with an override.
     """
     actor, campaign = authorise_campaign(session, actor, can_manage, "final.pending", campaign)
-    frame = standings_frame(session, actor, campaign)
-    method = method_for(session, campaign)
+    return _pending(standings_frame(session, actor, campaign), method_for(session, campaign))
+
+
+def _pending(frame: pd.DataFrame, method: Method) -> pd.DataFrame:
+    """``pending_decisions`` from standings already computed (one computation per view)."""
     decided = set(method.tie_decisions) | {o.code for o in method.overrides}
     ties = frame[frame["tie_at_cutline"]].assign(kind="cutline_tie")
     provisional = frame[frame["provisional"] & frame["award"] & ~frame["tie_at_cutline"]].assign(
@@ -72,6 +77,130 @@ def pending_decisions(session: Session, actor: Actor, campaign: Campaign) -> pd.
     rows["decided"] = rows["code"].isin(decided)
     columns = ["kind", "group", "code", "title", "rank", "composite", "award", "decided"]
     return rows[[*columns, "override"]] if len(rows) else pd.DataFrame(columns=columns)
+
+
+def _refusal(panels: list[Component], pending: pd.DataFrame) -> ValidationFailed | None:
+    """Why finalising would be refused now (a panel open, a cut-line tie undecided), or None.
+
+    One rule for ``finalise`` and for the confirmation that shows it before anyone presses.
+    """
+    open_panels = [c.key for c in panels if c.kind == "panel" and not c.locked]
+    if open_panels:
+        return ValidationFailed("final.panels_open", panels=Names("panel", tuple(open_panels)))
+    undecided = pending[(pending["kind"] == "cutline_tie") & ~pending["decided"]]
+    if len(undecided):
+        return ValidationFailed("final.undecided_ties", codes=", ".join(undecided["code"]))
+    return None
+
+
+@dataclass(frozen=True)
+class FinalState:
+    """The snapshot in force, as every organiser page announces it."""
+
+    finalised_at: datetime
+    finalised_by: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class GroupAwards:
+    """One ranking group as the final list would freeze it: its quota and its winners."""
+
+    group: str
+    quota: int
+    winners: tuple[tuple[str, str], ...]
+    """(code, title) of each entry holding the award, in rank order."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A committee decision that the freeze carries: a tie decision or an override."""
+
+    code: str
+    title: str
+    award: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class FinalisePreview:
+    """Everything the finalise page shows, and what finalising now would freeze, in one read.
+
+    ``refusal`` is what ``finalise`` would refuse with before any acknowledgement is looked
+    at; ``provisional`` lists the awards that each need a reason (code, title, group).
+    """
+
+    final: FinalState | None
+    panels: tuple[Component, ...]
+    standings: pd.DataFrame
+    pending: pd.DataFrame
+    groups: tuple[GroupAwards, ...]
+    provisional: tuple[tuple[str, str, str], ...]
+    overrides: tuple[Decision, ...]
+    ties: tuple[Decision, ...]
+    refusal: ValidationFailed | None
+
+
+def finalise_preview(session: Session, actor: Actor, campaign: Campaign) -> FinalisePreview:
+    """The finalise page's one read: locks, pending decisions, and what a freeze would hold."""
+    actor, campaign = authorise_campaign(session, actor, can_manage, "final.pending", campaign)
+    frame = standings_frame(session, actor, campaign)
+    method = method_for(session, campaign)
+    pending = _pending(frame, method)
+    panels = tuple(c for c in components(session, campaign.id) if c.kind == "panel")
+    titles = dict(zip(frame["code"], frame["title"], strict=True))
+    groups = tuple(
+        GroupAwards(
+            group=str(group),
+            quota=int(rows["quota"].iloc[0]),
+            winners=tuple(
+                (str(r["code"]), str(r["title"]))
+                for r in rows[rows["award"]].sort_values(["rank", "code"]).to_dict("records")
+            ),
+        )
+        for group, rows in frame.groupby("group", sort=False)
+    )
+    provisional = pending[pending["kind"] == "provisional_award"]
+    decisions = session.exec(
+        select(AwardDecision, Entry.code)
+        .join(Entry, Entry.id == AwardDecision.entry_id)
+        .where(AwardDecision.campaign_id == campaign.id)
+        .order_by(Entry.code)
+    ).all()
+
+    def listed(kind: str) -> tuple[Decision, ...]:
+        return tuple(
+            Decision(code, titles.get(code, ""), d.award, d.reason)
+            for d, code in decisions
+            if d.kind == kind
+        )
+
+    return FinalisePreview(
+        final=_final_state(session, campaign),
+        panels=panels,
+        standings=frame,
+        pending=pending,
+        groups=groups,
+        provisional=tuple(
+            zip(provisional["code"], provisional["title"], provisional["group"], strict=True)
+        ),
+        overrides=listed("override"),
+        ties=listed("tie"),
+        refusal=_refusal(list(panels), pending),
+    )
+
+
+def final_state(session: Session, actor: Actor, campaign: Campaign) -> FinalState | None:
+    """When, by whom and under which SHA-256 the campaign was finalised; None when it is not."""
+    actor, campaign = authorise_campaign(session, actor, can_manage, "final.read", campaign)
+    return _final_state(session, campaign)
+
+
+def _final_state(session: Session, campaign: Campaign) -> FinalState | None:
+    snapshot = active_snapshot(session, campaign)
+    if snapshot is None:
+        return None
+    return FinalState(snapshot.created_at, snapshot.created_by, snapshot.sha256)
 
 
 def _upsert_decision(
@@ -270,15 +399,10 @@ def finalise(
     actor, campaign = authorise_campaign(
         session, actor, can_finalise, "final.finalise", campaign, exclusive=True
     )
-    open_panels = [
-        c.key for c in components(session, campaign.id) if c.kind == "panel" and not c.locked
-    ]
-    if open_panels:
-        raise ValidationFailed("final.panels_open", panels=Names("panel", tuple(open_panels)))
     pending = pending_decisions(session, actor, campaign)
-    undecided = pending[(pending["kind"] == "cutline_tie") & ~pending["decided"]]
-    if len(undecided):
-        raise ValidationFailed("final.undecided_ties", codes=", ".join(undecided["code"]))
+    refusal = _refusal(components(session, campaign.id), pending)
+    if refusal is not None:
+        raise refusal
     acknowledged = _checked_acknowledgements(pending, acknowledgements or {})
     # The export module reads this module's snapshot, so it is imported here, not above.
     from scoring.services.export import live_export_data

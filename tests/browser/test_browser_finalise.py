@@ -54,8 +54,13 @@ LOCK_REASON = "专家评审已全部结束"
 TIE_REASONS = {TIED[0]: "评委会投票七比二支持获奖", TIED[1]: "评委会投票二比七不予获奖"}
 OVERRIDE_REASON = "评委会一致认为其基层创新事迹突出"
 
-PANELS_OPEN = re.compile(r"^还有评审组未锁定：.+。请先锁定再定稿。$")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+PANELS_OPEN = re.compile(r"^现在还不能定稿：还有评审组未锁定：.+。请先锁定再定稿。$")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+BANNER = re.compile(
+    r"已定稿：\d{4}-\d\d-\d\d \d\d:\d\d UTC 由 organiser 定稿，最终名单已冻结。"
+    r"SHA-256：[0-9a-f]{64}\s*$"
+)
+PHONE = {"width": 390, "height": 844}
 
 
 # --- page pieces ------------------------------------------------------------------------------
@@ -124,15 +129,53 @@ def lock_row(page: Page) -> Locator:
     )
 
 
-def press_finalise(page: Page) -> None:
-    button = main_area(page).get_by_role("button", name="定稿", exact=True)
-    button.scroll_into_view_if_needed()
-    button.click()
+def finalise_button(page: Page) -> Locator:
+    """The page's 定稿… button: it only opens the confirmation, it freezes nothing."""
+    return main_area(page).get_by_role("button", name="定稿…", exact=True)
+
+
+def open_confirmation(page: Page) -> Locator:
+    """Press 定稿… and return the confirmation dialog it opens."""
+    finalise_button(page).scroll_into_view_if_needed()
+    finalise_button(page).click()
     settle(page)
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("确认定稿")
+    return dialog
 
 
-def refusal(page: Page) -> Locator:
-    return alerts(page).filter(has=page.locator("[data-testid='stAlertContentError']"))
+def confirm_button(dialog: Locator) -> Locator:
+    return dialog.get_by_role("button", name="确认定稿", exact=True)
+
+
+def close_confirmation(page: Page, dialog: Locator) -> None:
+    dialog.get_by_role("button", name="取消", exact=True).click()
+    settle(page)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def refusal(scope: Locator) -> Locator:
+    return scope.get_by_test_id("stAlert").filter(
+        has=scope.page.locator("[data-testid='stAlertContentError']")
+    )
+
+
+def banner(page: Page) -> Locator:
+    """The 已定稿 banner every organiser page shows once the campaign is finalised."""
+    return alerts(page).filter(has_text="已定稿：")
+
+
+def at_phone_size(page: Page, name: str) -> Path:
+    """A screenshot at 390 x 844 (a phone), the window restored afterwards."""
+    viewport = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        page.wait_for_timeout(500)  # let the layout settle at the new width
+        return screenshot(page, name)
+    finally:
+        if viewport:
+            page.set_viewport_size(viewport)
 
 
 def read_sheet(path: Path, name: str) -> list[dict[str, object]]:
@@ -177,25 +220,30 @@ def stage(page: Page, part: str) -> Locator:
 # --- the refusal names the open panel as the page does ---------------------------------------
 def test_finalise_refusal_names_the_open_panel_as_the_page_shows_it(page, demo_server):
     open_finalise_page(page, demo_server.base_url)
-    if main_area(page).get_by_role("button", name="定稿", exact=True).count() == 0:
+    if finalise_button(page).count() == 0:
         pytest.skip(f"{SLUG} is already finalised (this test must run before the walk)")
     expect(lock_row(page)).to_contain_text("开放评分中")  # nothing locked yet: refused, no change
-    press_finalise(page)
-    expect(refusal(page)).to_have_count(1)
+    dialog = open_confirmation(page)
+    expect(refusal(dialog)).to_have_count(1)
     screenshot(page, "finalise-refused-panel-key")
-    expect(refusal(page)).to_have_text(f"还有评审组未锁定：{PANEL}。请先锁定再定稿。")
+    expect(refusal(dialog)).to_have_text(f"现在还不能定稿：还有评审组未锁定：{PANEL}。请先锁定再定稿。")
+    expect(confirm_button(dialog)).to_be_disabled()
+    close_confirmation(page, dialog)
+    expect(banner(page)).to_have_count(0)
 
 
 # --- the walk -----------------------------------------------------------------------------------
 def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_path):
     open_finalise_page(page, demo_server.base_url)
-    expect(main_area(page).get_by_role("button", name="定稿", exact=True)).to_be_visible()
+    expect(finalise_button(page)).to_be_visible()
     for code in TIED:  # quota 10: the rank-7 pair is well inside the awards
         expect(pending_row(page, code)).to_have_count(0)
 
-    # 1. A quota of 7 puts the rank-7 tie across the cut line.
-    quota = form(page, "调整分组获奖名额")
-    pick_option(page, quota.get_by_role("combobox", name="分组"), GROUP)
+    # 1. A quota of 7 puts the rank-7 tie across the cut line. The field starts at the
+    # group's quota now (10), so that applying it untouched changes nothing.
+    pick_option(page, main_area(page).get_by_role("combobox", name="分组"), GROUP)
+    quota = form(page, "原因").filter(has=page.get_by_label("获奖名额"))
+    expect(quota.get_by_label("获奖名额")).to_have_value("10")
     quota.get_by_label("获奖名额").fill("7")
     quota.get_by_label("原因").fill(QUOTA_REASON)
     quota.get_by_role("button", name="应用").click()
@@ -208,10 +256,12 @@ def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_pat
 
     # 2. Finalising is refused while the panel is open, then while the tie is undecided.
     expect(lock_row(page)).to_contain_text("开放评分中")
-    press_finalise(page)
-    expect(refusal(page)).to_have_count(1)
-    expect(refusal(page)).to_have_text(PANELS_OPEN)
+    dialog = open_confirmation(page)
+    expect(refusal(dialog)).to_have_count(1)
+    expect(refusal(dialog)).to_have_text(PANELS_OPEN)
+    expect(confirm_button(dialog)).to_be_disabled()
     screenshot(page, "finalise-2-refused-panel-open")
+    close_confirmation(page, dialog)
 
     lock = lock_row(page)
     lock.get_by_label("原因").fill(LOCK_REASON)
@@ -222,9 +272,13 @@ def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_pat
     expect(lock_row(page)).to_contain_text(f"{PANEL} · 已锁定（{LOCK_REASON}）")
     expect(lock_row(page).get_by_role("button", name="解锁", exact=True)).to_be_visible()
 
-    press_finalise(page)
-    expect(refusal(page)).to_have_text(f"获奖线上的并列尚未决定：{TIED[0]}, {TIED[1]}")
+    dialog = open_confirmation(page)
+    expect(refusal(dialog)).to_have_text(
+        f"现在还不能定稿：获奖线上的并列尚未决定：{TIED[0]}, {TIED[1]}"
+    )
+    expect(confirm_button(dialog)).to_be_disabled()
     screenshot(page, "finalise-2-locked-refused-undecided-tie")
+    close_confirmation(page, dialog)
 
     # 3. The committee decides the tie: DGP2020-05 gets the award, DGP2020-06 does not.
     for code, award in ((TIED[0], "获奖"), (TIED[1], "不获奖")):
@@ -234,7 +288,7 @@ def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_pat
         tie.get_by_label("原因").fill(TIE_REASONS[code])
         tie.get_by_role("button", name="记录决定").click()
         settle(page)
-        expect(refusal(page)).to_have_count(0)
+        expect(refusal(main_area(page))).to_have_count(0)
         expect(pending_row(page, code)).to_contain_text("✓")
     pending_table(page).scroll_into_view_if_needed()
     screenshot(page, "finalise-3-tie-decided")
@@ -246,7 +300,7 @@ def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_pat
     override.get_by_label("原因").fill(OVERRIDE_REASON)
     override.get_by_role("button", name="应用").click()
     settle(page)
-    expect(refusal(page)).to_have_count(0)
+    expect(refusal(main_area(page))).to_have_count(0)
     line = (
         main_area(page)
         .get_by_test_id("stHorizontalBlock")
@@ -261,29 +315,43 @@ def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_pat
     line.scroll_into_view_if_needed()
     screenshot(page, "finalise-4-override-listed")
 
-    # 5. Finalise: refused until each provisional award is acknowledged with a reason, then
-    # the list is frozen and its SHA-256 shown in a code block.
-    reasons = main_area(page).get_by_label("暂定获奖的原因")
+    # 5. Finalise: a confirmation shows what will be frozen (the awards of the group, the
+    # override, the tie decisions) and asks a reason for each provisional award; refused
+    # until each has one. Then the list is frozen and every organiser page says so.
+    dialog = open_confirmation(page)
+    expect(refusal(dialog)).to_have_count(0)
+    expect(dialog).to_contain_text(f"将冻结“{CAMPAIGN}”的最终名单")
+    expect(dialog).to_contain_text(f"{GROUP}：名额 7，获奖 8 个")
+    expect(dialog).to_contain_text(f"{OVERRIDDEN} ")
+    expect(dialog).to_contain_text(f"：获奖（{OVERRIDE_REASON}）")
+    expect(dialog).to_contain_text("并列决定（2 项）")
+    expect(dialog).to_contain_text(f"：获奖（{TIE_REASONS[TIED[0]]}）")
+    expect(dialog).to_contain_text(f"：不获奖（{TIE_REASONS[TIED[1]]}）")
+    reasons = dialog.get_by_label("暂定获奖的原因")
     assert reasons.count() > 0  # the demo's awards include provisional ones
-    press_finalise(page)
-    expect(refusal(page)).to_contain_text("每个暂定获奖都须填写确认原因")
+    expect(dialog).to_contain_text(f"暂定获奖（{reasons.count()} 个）")
+    screenshot(page, "finalise-5-confirmation")  # docs/screenshots/finalise-dialog.png
+    at_phone_size(page, "finalise-5-confirmation-phone")
+    confirm_button(dialog).click()
+    settle(page)
+    expect(refusal(dialog)).to_contain_text("每个暂定获奖都须填写确认原因")
+    expect(banner(page)).to_have_count(0)  # refused: nothing frozen
     for index in range(reasons.count()):
         reasons.nth(index).fill("评委会确认：评审数不足但结果明确")
-        reasons.nth(index).press("Tab")
+    confirm_button(dialog).click()
     settle(page)
-    press_finalise(page)
-    expect(refusal(page)).to_have_count(0)
-    done = alerts(page).filter(has_text="定稿。最终名单已冻结")
-    expect(done).to_be_visible()
-    expect(done).to_contain_text("由 organiser 定稿")
-    code_block = main_area(page).get_by_test_id("stCode").locator("code")
-    expect(code_block).to_have_text(SHA256)
-    shown_sha = code_block.inner_text().strip()
-    expect(main_area(page).get_by_role("button", name="定稿", exact=True)).to_have_count(0)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(banner(page)).to_have_text(BANNER)
+    shown_sha = SHA256.search(banner(page).inner_text()).group(0)
+    expect(finalise_button(page)).to_have_count(0)
     expect(form(page, "增加、取消或改授奖项")).to_have_count(0)
     expect(lock_row(page).get_by_role("button", name="解锁", exact=True)).to_be_disabled()
+    expect(main_area(page).locator("h3").filter(has_text="定稿前待决定事项")).to_have_count(0)
+    expect(main_area(page).get_by_text("导出的是已定稿的最终名单")).to_be_visible()
+    expect(main_area(page).get_by_text("未定稿时导出的是当前实时结果")).to_have_count(0)
     page.get_by_test_id("stMain").get_by_text("定稿与导出").first.scroll_into_view_if_needed()
-    screenshot(page, "finalise-5-finalised-sha")
+    screenshot(page, "finalise-5-finalised-sha")  # docs/screenshots/finalised-banner.png
+    at_phone_size(page, "finalise-5-finalised-sha-phone")
 
     # 6. The export: the frozen list, the override reason, the same SHA, and it verifies.
     download_button = main_area(page).get_by_test_id("stDownloadButton").get_by_role("button")
@@ -316,11 +384,21 @@ def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_pat
         (r for r in final if r["award"] == "yes"), key=lambda r: (-int(r["rank"]), str(r["code"]))
     )
     assert len(winners) == 8  # 7 by the quota (after the tie decision) + the override
-    # The group's own sheet of winners lists the same eight.
-    assert {str(r["code"]) for r in read_sheet(workbook, GROUP)} == {
-        str(r["code"]) for r in winners
+    # The group's own sheet of winners lists the same eight (read whatever rows head it).
+    group_sheet = load_workbook(workbook, read_only=True, data_only=True)[GROUP]
+    listed = {
+        v for row in group_sheet.iter_rows(values_only=True) for v in row if v in by_code
     }
+    assert listed == {str(r["code"]) for r in winners}
     first, second = winners[0], winners[1]
+
+    # The standings say the list is frozen, with the banner, and no longer refresh.
+    go_to(page, "实时排名")
+    expect(titles(page)).to_have_text(["实时排名"])
+    expect(banner(page)).to_contain_text(shown_sha)
+    expect(main_area(page).get_by_text(re.compile(r"^最终名单已于 .+ 冻结"))).to_be_visible()
+    expect(main_area(page).get_by_text(re.compile(r"每 \d+ 秒自动刷新"))).to_have_count(0)
+    screenshot(page, "finalise-6-standings-frozen")
 
     # 7. The announcement, on a projector-sized screen.
     page.set_viewport_size({"width": 1920, "height": 1080})
