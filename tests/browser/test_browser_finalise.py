@@ -1,8 +1,11 @@
 """From a tie at the cut line to the announcement: the organiser's path through 定稿与导出.
 
-ties → quota change → refusals (open panel, undecided tie) → panel lock → tie decisions →
-committee override → finalise → export download (checked with openpyxl and
-``scoring.export.verify_workbook``) → 结果发布, the full-screen reveal, driven by the keyboard.
+ties → quota change (the field starts at the group's quota) → refusals shown in the
+confirmation (open panel, undecided tie) → panel lock → tie decisions → committee override →
+the confirmation listing what will be frozen, refused until each provisional award has a
+reason → finalise: the 已定稿 banner with the SHA-256 → export download (checked with openpyxl
+and ``scoring.export.verify_workbook``) → the standings, frozen → 结果发布, the full-screen
+reveal, driven by the keyboard.
 
 This FINALISES dg-person-2020 in the shared demo server: no other browser test may need that
 campaign to be editable (test_browser_review only checks that expert5 cannot open

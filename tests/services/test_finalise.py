@@ -10,11 +10,14 @@ from sqlmodel import select
 
 from scoring.errors import PermissionDenied, StateRefused, ValidationFailed
 from scoring.services.finalise import (
+    Decision,
     active_snapshot,
     clear_override,
     decide_tie,
     final_records,
+    final_state,
     finalise,
+    finalise_preview,
     pending_decisions,
     set_group_quota,
     set_override,
@@ -159,3 +162,28 @@ def test_reviewers_cannot_decide_anything(database, scene):
     ):
         with pytest.raises(PermissionDenied):
             _do(database, scene, work)
+
+
+def test_the_preview_shows_what_a_freeze_would_hold_and_why_it_is_refused_now(database, scene):
+    def preview():
+        with database.read() as session:
+            return finalise_preview(session, ORGANISER, _campaign(session, scene))
+
+    assert preview().refusal.key == "final.panels_open"  # the confirmation says it up front
+    _lock_all(database, scene)
+    assert preview().refusal.key == "final.undecided_ties"
+    _do(database, scene, lambda s, c: decide_tie(s, ORGANISER, c, "T-1", True, "评委会表决"))
+    _do(database, scene, lambda s, c: decide_tie(s, ORGANISER, c, "T-2", False, "抽签"))
+    shown = preview()
+    assert shown.refusal is None and shown.final is None
+    assert shown.ties == (
+        Decision("T-1", "作品 T-1", True, "评委会表决"),
+        Decision("T-2", "作品 T-2", False, "抽签"),
+    )
+    assert [(g.quota, g.winners) for g in shown.groups] == [(1, (("T-1", "作品 T-1"),))]
+    assert shown.overrides == () and shown.provisional == ()
+    snapshot = _do(database, scene, lambda s, c: finalise(s, ORGANISER, c))
+    with database.read() as session:
+        state = final_state(session, ORGANISER, _campaign(session, scene))
+    assert preview().final == state and state.sha256 == snapshot.sha256
+    assert state.finalised_by == ORGANISER.username
