@@ -1,7 +1,9 @@
 """ReviewDesk's entry point: page config, language, the login gate and role-based navigation.
 
 The user's role and active flag are read from the database on every run, so a deactivated
-user or a changed role takes effect on the next click, not at the next login.
+user or a changed role takes effect on the next click, not at the next login. Every run
+calls ``st.navigation``: a visitor who is not logged in gets the login form and nothing else
+(no page listed, no page script run), whatever the address names.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
+from pages._shared import CAMPAIGN_OF_RUN, SIGN_IN_REASON, signed_out_navigation
 from scoring import context
 from scoring.i18n import LANGUAGES, Translator
 from scoring.services.accounts import (
@@ -59,10 +62,7 @@ def _language_switch() -> Translator:
     return Translator(lang)
 
 
-def _login(database, translate: Translator) -> str | None:
-    """Show the login form; returns the username once authenticated."""
-    with database.read() as session:
-        credentials = login_credentials(session)
+def _authenticator(credentials: dict) -> stauth.Authenticate:
     authenticator = stauth.Authenticate(
         credentials,
         COOKIE_NAME,
@@ -72,6 +72,31 @@ def _login(database, translate: Translator) -> str | None:
         login_sleep_time=0,
     )
     st.session_state["authenticator"] = authenticator
+    return authenticator
+
+
+def _sign_out_deactivated(database, authenticator: stauth.Authenticate) -> None:
+    """A session whose account was deactivated meanwhile is signed out before the form.
+
+    Checked before ``login()`` so that the same run draws the login form with the reason
+    above it (a fragment of the old page sends its next click or refresh here as well).
+    """
+    if not st.session_state.get("authentication_status"):
+        return
+    with database.read() as session:
+        actor = actor_for(session, st.session_state.get("username"))
+    if actor is None:
+        authenticator.logout(location="unrendered")
+        st.session_state[SIGN_IN_REASON] = "login.account_inactive"
+
+
+def _login(database, translate: Translator) -> str | None:
+    """Show the login form; returns the username once authenticated."""
+    with database.read() as session:
+        credentials = login_credentials(session)
+    authenticator = _authenticator(credentials)
+    _sign_out_deactivated(database, authenticator)
+    notice = st.empty()  # the reason for a sign-out, above the form
     failures_before = {u: c["failed_login_attempts"] for u, c in credentials["usernames"].items()}
     try:
         authenticator.login(
@@ -97,6 +122,12 @@ def _login(database, translate: Translator) -> str | None:
             st.error(translate("login.account_inactive"))
         return None
     status = st.session_state.get("authentication_status")
+    # Shown on every run until the next login attempt: the cookie's own rerun must not hide it.
+    reason = st.session_state.get(SIGN_IN_REASON) if status is None else None
+    if reason:
+        notice.error(translate(reason))
+    else:
+        st.session_state.pop(SIGN_IN_REASON, None)
     if status is False:
         for username, user in credentials["usernames"].items():
             counted = user.get("failed_login_attempts", 0) > failures_before.get(username, 0)
@@ -178,22 +209,33 @@ def _pages_for(role: str, translate: Translator) -> list[st.Page]:
 
 
 def main() -> None:
+    if not st.session_state.get("gate_ready"):
+        # The first run of a server process goes through Streamlit's listing of pages/ and
+        # draws under another page id: a login typed into that form would be dropped. One
+        # empty run per session puts the gate's own navigation in place before any widget.
+        st.session_state["gate_ready"] = True
+        signed_out_navigation()
+        st.rerun()
     database = _prepared_database(get_settings().resolved_database_url)
     translate = _language_switch()
+    st.session_state.pop(CAMPAIGN_OF_RUN, None)  # set again by the page's campaign picker
     username = _login(database, translate)
     if not username:
+        signed_out_navigation()
         st.stop()
     with database.read() as session:
         actor = actor_for(session, username)
     authenticator = st.session_state["authenticator"]
-    if actor is None:  # deactivated (or removed) since the cookie was issued
+    if actor is None:  # deactivated between the check in _login and now
         authenticator.logout(location="unrendered")
         st.error(translate("login.account_inactive"))
+        signed_out_navigation()
         st.stop()
     st.sidebar.markdown(f"**{st.session_state.get('name') or actor.username}**")
     st.sidebar.caption(translate(f"role.{actor.role}"))
     authenticator.logout(translate("login.logout"), location="sidebar", key="logout_button")
     if not st.session_state.get("authentication_status"):
+        signed_out_navigation()
         st.stop()  # let the cookie-deleting component reach the browser
     st.navigation(_pages_for(actor.role, translate)).run()
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import streamlit as st
 
 from scoring import context
-from scoring.errors import AssetError, ReviewDeskError
+from scoring.errors import AssetError, PermissionDenied, ReviewDeskError
 from scoring.i18n import Translator
 from scoring.permissions import Actor
 from scoring.services.accounts import actor_for
@@ -29,13 +29,65 @@ def t() -> Translator:
     return Translator(st.session_state.get("lang", "zh"))
 
 
+SIGN_IN_REASON = "sign_in_reason"
+"""Session key of the catalogue key that the sign-in page shows above the form once."""
+
+INACTIVE = "account_state.inactive"
+"""The key the services refuse a deactivated (or removed) account with."""
+
+
+def _blank() -> None:
+    """The body of every signed-out page: the login form is drawn by ``app.py`` itself."""
+
+
+def signed_out_navigation() -> None:
+    """Register the pages of a visitor who is not logged in: none that runs, none listed.
+
+    Without an ``st.navigation`` call in a run Streamlit lists every file of this folder
+    and runs the one a URL names, past the login gate. Each page path gets a hidden blank
+    stand-in instead, so that a deep link (``/entry?code=...&campaign=...``) keeps its
+    address until the login cookie is read, and the real page opens right after it.
+    """
+    title = t()("login.title")
+    stand_ins = [st.Page(_blank, title=title, url_path="signin", default=True)]
+    stand_ins += [
+        st.Page(_blank, title=title, url_path=path.stem)
+        for path in sorted(Path(__file__).parent.glob("*.py"))
+        if not path.stem.startswith("_")
+    ]
+    st.navigation(stand_ins, position="hidden")
+
+
+def back_to_sign_in() -> NoReturn:
+    """Leave a page script that has no (active) signed-in user for the sign-in page.
+
+    A page runs without ``app.py`` only before the gate's first run in a process, when
+    Streamlit still runs a file of this folder by its URL: the stand-ins replace that
+    listing, and the rerun goes through ``app.py``, which signs a deactivated account out.
+    """
+    signed_out_navigation()
+    st.rerun(scope="app")
+
+
+def sign_out_if_inactive(error: ReviewDeskError) -> None:
+    """A refusal because the account was deactivated ends the session, not just the action.
+
+    The whole app reruns (from a fragment too), and ``app.py`` signs the account out and
+    shows the login form with the reason.
+    """
+    if isinstance(error, PermissionDenied) and error.key == INACTIVE:
+        st.rerun(scope="app")
+
+
 def current_actor() -> Actor:
     """The logged-in user, re-read from the database now (role and active flag included)."""
+    username = st.session_state.get("username")
+    if not username or not st.session_state.get("authentication_status"):
+        back_to_sign_in()
     with context.database().read() as session:
-        actor = actor_for(session, st.session_state.get("username"))
-    if actor is None:
-        st.error(t()("login.required"))
-        st.stop()
+        actor = actor_for(session, username)
+    if actor is None:  # deactivated since app.py checked: the gate signs the account out
+        back_to_sign_in()
     return actor
 
 
@@ -61,6 +113,7 @@ def run_write(
     try:
         result = context.database().write(work)
     except ReviewDeskError as error:
+        sign_out_if_inactive(error)
         if on_error is not None:
             on_error(error)
         st.error(error.message(translate.lang))
@@ -68,30 +121,74 @@ def run_write(
             st.text(f"• {problem.message(translate.lang)}")
         return False, None
     if success_key:
-        st.toast(translate(success_key, **params))
+        st.toast(in_campaign(translate(success_key, **params)))
     return True, result
 
 
+CAMPAIGN_OF_RUN = "campaign_of_run"
+"""Session key of the campaign name this page works on; ``app.py`` clears it every run."""
+
+
+def in_campaign(message: str) -> str:
+    """A confirmation that names the campaign it changed (when the page works on one).
+
+    Two tabs can show two campaigns; "导入 20 件作品" alone does not tell which one got them.
+    """
+    name = st.session_state.get(CAMPAIGN_OF_RUN)
+    return t()("gate.in_campaign", campaign=name, message=message) if name else message
+
+
+CAMPAIGN_PARAM = "campaign"
+"""The query parameter naming the campaign: a reload or a shared link keeps it."""
+_SHOWN = "campaign_shown"
+
+
+def _choose_campaign() -> None:
+    st.session_state["campaign_slug"] = st.session_state["campaign_picker"]
+
+
 def pick_campaign(actor: Actor) -> Campaign | None:
-    """A campaign selector shared by the pages, remembered across pages."""
+    """The campaign the address names (``?campaign=slug``), with a selector in the sidebar.
+
+    What wins: a choice made in this session since the last run (the selector, or a page
+    that just created a campaign), then the address, then the one used on the previous page
+    (a page switch drops the query), then the first. An address naming a campaign that the
+    user cannot see says so and picks none: an import must never land in another campaign.
+    """
     translate = t()
     with context.database().read() as session:
         campaigns = campaigns_for(session, actor)
     if not campaigns:
         st.info(translate("campaign.none_yet"))
         return None
-    slugs = [c.slug for c in campaigns]
-    chosen = st.session_state.get("campaign_slug")
-    index = slugs.index(chosen) if chosen in slugs else 0
-    slug = st.sidebar.selectbox(
+    by_slug = {c.slug: c for c in campaigns}
+    remembered = st.session_state.get("campaign_slug")
+    addressed = st.query_params.get(CAMPAIGN_PARAM)
+    if remembered and remembered != st.session_state.get(_SHOWN):
+        slug = remembered
+    elif addressed:
+        slug = addressed
+    elif remembered in by_slug:
+        slug = remembered
+    else:
+        slug = campaigns[0].slug
+    known = slug in by_slug
+    st.session_state["campaign_picker"] = slug if known else None
+    st.sidebar.selectbox(
         translate("campaign.pick"),
-        slugs,
-        index=index,
-        format_func=lambda s: next(c.name for c in campaigns if c.slug == s),
+        list(by_slug),
+        format_func=lambda s: by_slug[s].name,
         key="campaign_picker",
+        on_change=_choose_campaign,
+        placeholder=translate("campaign.pick"),
     )
-    st.session_state["campaign_slug"] = slug
-    return next(c for c in campaigns if c.slug == slug)
+    st.session_state["campaign_slug"] = st.session_state[_SHOWN] = slug
+    st.query_params[CAMPAIGN_PARAM] = slug
+    if not known:
+        st.error(translate("gate.unknown_campaign", slug=slug))
+        return None
+    st.session_state[CAMPAIGN_OF_RUN] = by_slug[slug].name
+    return by_slug[slug]
 
 
 #: Characters that Streamlit's Markdown gives a meaning to (":" starts emoji and icon
@@ -113,9 +210,11 @@ ENTRY_PAGE = "pages/entry.py"
 
 def entry_link(code: str, label: str) -> None:
     """A link to one entry's page (a real link: it can be opened in a new tab)."""
-    st.page_link(
-        ENTRY_PAGE, label=label, icon=":material/open_in_new:", query_params={"code": code}
-    )
+    params = {"code": code}
+    for name in (CAMPAIGN_PARAM, "lang"):  # a new tab opens the same campaign, same language
+        if name in st.query_params:
+            params[name] = st.query_params[name]
+    st.page_link(ENTRY_PAGE, label=label, icon=":material/open_in_new:", query_params=params)
 
 
 #: The rendition shown large (entry page, announcement): sharp on a projector, far lighter
@@ -140,3 +239,7 @@ def progress_bar(actor: Actor, campaign: Campaign) -> dict[str, int]:
     done = counts["submitted"] / counts["assigned"] if counts["assigned"] else 0.0
     st.progress(done, text=t()("my_entries.progress", **counts))
     return counts
+
+
+if __name__ == "__main__":  # run as a page (by its URL, before the gate ran): never
+    back_to_sign_in()

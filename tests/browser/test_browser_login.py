@@ -162,12 +162,6 @@ def test_logout_shows_the_login_form_and_a_reload_stays_logged_out(page, demo_se
     screenshot(page, "after-logout-reload")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="app.py stops before st.navigation when logged out, so the browser keeps the "
-    "previous user's page links in the sidebar until the next full page load",
-)
 def test_logout_removes_the_previous_users_page_links(page, demo_server):
     open_app(page, demo_server.base_url)
     login(page, "organiser")
