@@ -10,6 +10,7 @@ from scoring.permissions import can_manage
 from scoring.services.export import export_workbook, organisation_results
 from scoring.services.finalise import (
     FinalisePreview,
+    FinalState,
     clear_override,
     decide_tie,
     finalise,
@@ -44,7 +45,7 @@ def _rerun_after(ok: bool) -> None:
 
 
 # --- state --------------------------------------------------------------------------------
-def _withdraw_dialog(final) -> None:
+def _withdraw_dialog(final: FinalState) -> None:
     """Say which campaign goes back to changing results, and how many awards thaw."""
     awards = int(standings["award"].sum())
     st.warning(
