@@ -25,7 +25,7 @@ from scoring.services.review import (
     next_to_score,
     sheet_view,
 )
-from scoring.services.sheets import save_own_sheet
+from scoring.services.sheets import point_problem, save_own_sheet
 from scoring.tables import component_label
 
 GALLERY_PAGE = "pages/entries.py"
@@ -136,75 +136,82 @@ def _details(entry: EntryView) -> None:
 # --- the score sheet ------------------------------------------------------------------------
 
 
-def _points_key(entry_code: str, criterion: str) -> str:
-    return f"points_{entry_code}_{criterion}"
-
-
 def _keys(entry_code: str) -> dict[str, str]:
-    return {
-        "version": f"sheet_version_{entry_code}",
-        "comment": f"sheet_comment_{entry_code}",
-        "stale": f"sheet_stale_{entry_code}",
-    }
+    return {"loaded": f"sheet_loaded_{entry_code}", "stale": f"sheet_stale_{entry_code}"}
 
 
-def _load_into_widgets(sheet: SheetView, entry_code: str) -> None:
-    """Put the stored sheet into the widgets when they hold nothing of it yet.
+def _loaded(entry_code: str) -> dict[str, int]:
+    """Which widget generation shows the sheet, and the stored version it was loaded from."""
+    return st.session_state.get(_keys(entry_code)["loaded"], {"generation": 0, "version": 0})
 
-    Streamlit forgets a widget's value once a run no longer draws it (the reviewer went to
-    another page), so the stored sheet is loaded whenever any criterion's value is gone, and
-    its version is taken with it. While the reviewer stays on the page, what they typed is
-    kept, even across a failed save.
+
+def _points_key(entry_code: str, generation: int, criterion: str) -> str:
+    return f"points_{entry_code}_{generation}_{criterion}"
+
+
+def _comment_key(entry_code: str, generation: int) -> str:
+    return f"sheet_comment_{entry_code}_{generation}"
+
+
+def _load_into_widgets(sheet: SheetView, entry_code: str) -> int:
+    """Decide whether the widgets show the stored sheet afresh; returns their generation.
+
+    The widgets take the stored values as their ``value=``, under keys of a new generation,
+    and are never told a value through ``st.session_state``: a widget first drawn with its
+    default (0, the minimum) and told the stored value afterwards showed 0 in a fresh
+    session for a moment, and a run in that moment took the 0 as typed (a stored draft of
+    23/22/12/12 was once submitted as 0.00). Keys the browser has never seen have no earlier
+    value there, so the stored value is the first one drawn.
+
+    The sheet is loaded when the widgets hold nothing of it: first open, back from another
+    page (Streamlit forgets widgets a run no longer draws) or after "reload". While the
+    reviewer stays on the page, what they typed is kept, even across a failed save.
     """
     keys = _keys(entry_code)
-    widgets = [_points_key(entry_code, c.key) for c in sheet.criteria]
-    if keys["version"] in st.session_state and all(w in st.session_state for w in widgets):
-        return
-    for criterion, widget in zip(sheet.criteria, widgets, strict=True):
-        value = sheet.points.get(criterion.key)
-        if value is not None and _integral(criterion.step, criterion.max_points):
-            value = int(value)
-        st.session_state[widget] = value
-    st.session_state[keys["comment"]] = sheet.comment
-    st.session_state[keys["version"]] = sheet.version
+    loaded = st.session_state.get(keys["loaded"])
+    if loaded is not None and all(
+        _points_key(entry_code, loaded["generation"], c.key) in st.session_state
+        for c in sheet.criteria
+    ):
+        return loaded["generation"]
+    generation = loaded["generation"] + 1 if loaded else 1
+    st.session_state[keys["loaded"]] = {"generation": generation, "version": sheet.version}
     st.session_state.pop(keys["stale"], None)
+    return generation
 
 
 def _forget_widgets(sheet: SheetView, entry_code: str) -> None:
+    """Drop what the widgets hold, so that the next run loads the stored sheet."""
+    generation = _loaded(entry_code)["generation"]
     for criterion in sheet.criteria:
-        st.session_state.pop(_points_key(entry_code, criterion.key), None)
-    for key in _keys(entry_code).values():
-        st.session_state.pop(key, None)
-
-
-def _integral(step: float, maximum: float) -> bool:
-    return float(step).is_integer() and float(maximum).is_integer()
-
-
-def _snap(widget: str, name: str, step: float, maximum: float) -> None:
-    """Keep a typed value on the criterion's grid: 0..max in multiples of step."""
-    value = st.session_state.get(widget)
-    if value is None:
-        return
-    snapped = min(max(round(value / step) * step, 0.0), maximum)
-    if abs(snapped - value) > 1e-9:
-        st.session_state[widget] = snapped
-        st.toast(tr("score.snapped", criterion=name, step=f"{step:g}", value=f"{snapped:g}"))
+        st.session_state.pop(_points_key(entry_code, generation, criterion.key), None)
 
 
 def _typed_points(sheet: SheetView, entry_code: str) -> dict[str, float | None]:
+    generation = _loaded(entry_code)["generation"]
     typed = {}
     for criterion in sheet.criteria:
-        value = st.session_state.get(_points_key(entry_code, criterion.key))
+        value = st.session_state.get(_points_key(entry_code, generation, criterion.key))
         typed[criterion.key] = None if value is None else float(value)
     return typed
 
 
+def _problems(sheet: SheetView, typed: dict[str, float | None]) -> dict[str, str]:
+    """Why a typed value cannot be saved, by criterion key (the rule lives in scoring/)."""
+    problems = {}
+    for criterion in sheet.criteria:
+        value = typed.get(criterion.key)
+        if value is not None and (problem := point_problem(criterion, value)):
+            problems[criterion.key] = tr(problem[0], **problem[1])
+    return problems
+
+
 def _save(sheet: SheetView, entry_code: str, submit: bool) -> bool:
     keys = _keys(entry_code)
+    loaded = _loaded(entry_code)
     points = _typed_points(sheet, entry_code)
-    comment = st.session_state.get(keys["comment"], "")
-    expected = st.session_state.get(keys["version"], sheet.version)
+    comment = st.session_state.get(_comment_key(entry_code, loaded["generation"]), sheet.comment)
+    expected = loaded["version"] if keys["loaded"] in st.session_state else sheet.version
 
     def work(session):
         saved = save_own_sheet(
@@ -226,7 +233,7 @@ def _save(sheet: SheetView, entry_code: str, submit: bool) -> bool:
         work, "score.submitted" if submit else "score.saved_draft", on_error=remember_stale
     )
     if ok:
-        st.session_state[keys["version"]] = version
+        st.session_state[keys["loaded"]] = {**loaded, "version": version}
         st.session_state.pop(keys["stale"], None)
     return ok
 
@@ -245,44 +252,45 @@ def _confirm_submit(sheet: SheetView, entry_code: str, total: float) -> None:
         st.rerun()
 
 
-def _criterion_input(sheet: SheetView, entry_code: str, criterion, disabled: bool) -> None:
-    widget = _points_key(entry_code, criterion.key)
+def _criterion_input(
+    sheet: SheetView, entry_code: str, generation: int, criterion, disabled: bool
+) -> None:
+    """One criterion's input, always a decimal one, with the reason a typed value is refused.
+
+    An integer input would round 12.5 to 12 in the browser before the server sees it, so
+    every criterion takes what was typed and ``point_problem`` (scoring/) names the
+    criterion and its step when the value is off the step; nothing is changed silently.
+    """
+    widget = _points_key(entry_code, generation, criterion.key)
     st.markdown(f"**{plain(criterion.name)}**")
     if criterion.description:
         st.caption(plain(criterion.description))
-    label = tr("score.range", maximum=f"{criterion.max_points:g}", step=f"{criterion.step:g}")
-    if _integral(criterion.step, criterion.max_points):
-        st.number_input(
-            label,
-            min_value=0,
-            max_value=int(criterion.max_points),
-            step=int(criterion.step),
-            key=widget,
-            placeholder=tr("score.unscored"),
-            disabled=disabled,
-        )
-    else:
-        st.number_input(
-            label,
-            min_value=0.0,
-            max_value=float(criterion.max_points),
-            step=float(criterion.step),
-            format="%g",
-            key=widget,
-            placeholder=tr("score.unscored"),
-            disabled=disabled,
-            on_change=_snap,
-            args=(widget, criterion.name, criterion.step, criterion.max_points),
-        )
+    stored = sheet.points.get(criterion.key)
+    st.number_input(
+        tr("score.range", maximum=f"{criterion.max_points:g}", step=f"{criterion.step:g}"),
+        min_value=0.0,
+        max_value=float(criterion.max_points),
+        value=None if stored is None else float(stored),
+        step=float(criterion.step),
+        format="%g",
+        key=widget,
+        placeholder=tr("score.unscored"),
+        disabled=disabled,
+    )
+    value = st.session_state.get(widget)
+    if value is not None and (problem := point_problem(criterion, float(value))):
+        st.error(tr(problem[0], **problem[1]), icon=":material/error:")
 
 
-def _running_total(sheet: SheetView, entry_code: str) -> float | None:
-    typed = _typed_points(sheet, entry_code)
+def _running_total(sheet: SheetView, typed: dict[str, float | None], problems) -> float | None:
     missing = [k for k, v in typed.items() if v is None]
     maximum = sum(c.max_points for c in sheet.criteria)
-    if missing:
+    if missing or problems:
         st.metric(tr("score.total"), "—")
-        st.caption(tr("score.total_pending", count=len(missing)))
+        if problems:
+            st.caption(tr("sheet_safety.problem_hint"))
+        else:
+            st.caption(tr("score.total_pending", count=len(missing)))
         return None
     total = 100.0 * sum(v for v in typed.values() if v is not None) / maximum
     st.metric(tr("score.total"), f"{total:.2f}")
@@ -295,7 +303,7 @@ def score_sheet(entry_code: str) -> None:
     with context.database().read() as session:
         sheet = sheet_view(session, actor, campaign, entry_code)
     keys = _keys(entry_code)
-    _load_into_widgets(sheet, entry_code)
+    generation = _load_into_widgets(sheet, entry_code)
     st.subheader(tr("score.panel", panel=component_label(sheet.panel, tr)))
     status = {"new": "score.status_new", "draft": "score.status_draft"}.get(
         sheet.status, "score.status_submitted"
@@ -323,11 +331,13 @@ def score_sheet(entry_code: str) -> None:
                 config={"displayModeBar": False},
             )
     for criterion in sheet.criteria:
-        _criterion_input(sheet, entry_code, criterion, disabled=read_only)
-    total = _running_total(sheet, entry_code)
-    st.text_area(
+        _criterion_input(sheet, entry_code, generation, criterion, disabled=read_only)
+    typed = _typed_points(sheet, entry_code)
+    total = _running_total(sheet, typed, _problems(sheet, typed))
+    comment = st.text_area(
         tr("score.comment"),
-        key=keys["comment"],
+        value=sheet.comment,
+        key=_comment_key(entry_code, generation),
         placeholder=tr("score.comment_hint"),
         disabled=read_only,
         max_chars=2000,
@@ -339,22 +349,55 @@ def score_sheet(entry_code: str) -> None:
         st.rerun()
     if read_only:
         return
+    if sheet.status == "submitted":
+        _revision_buttons(sheet, entry_code, typed, comment, total)
+        return
     draft, submit = st.columns(2)
     if draft.button(tr("score.save_draft"), key=f"draft_{entry_code}", width="stretch") and _save(
         sheet, entry_code, submit=False
     ):
         st.rerun()
-    submit_label = "score.resubmit" if sheet.status == "submitted" else "score.submit"
     if submit.button(
-        tr(submit_label),
+        tr("score.submit"),
         key=f"submit_{entry_code}",
         type="primary",
         width="stretch",
         disabled=total is None,
     ):
         _confirm_submit(sheet, entry_code, total)
-    if sheet.status == "submitted":
-        st.caption(tr("score.reopen_note"))
+
+
+def _revision_buttons(
+    sheet: SheetView, entry_code: str, typed: dict, comment: str, total: float | None
+) -> None:
+    """A submitted sheet offers its revision (confirmed like a submission) and no draft.
+
+    A draft save there once turned the submission back into a draft, and the sheet stopped
+    counting without anybody saying so; the service keeps a submitted sheet submitted, and
+    the page does not offer what would look like a way back.
+    """
+    st.caption(tr("sheet_safety.submitted_note"))
+    changed = comment != sheet.comment or any(
+        typed.get(key) != sheet.points.get(key) for key in typed
+    )
+    resubmit, discard = st.columns(2)
+    if resubmit.button(
+        tr("score.resubmit"),
+        key=f"submit_{entry_code}",
+        type="primary",
+        width="stretch",
+        disabled=total is None or not changed,
+    ):
+        _confirm_submit(sheet, entry_code, total)
+    if discard.button(
+        tr("sheet_safety.discard"),
+        key=f"discard_{entry_code}",
+        width="stretch",
+        disabled=not changed,
+        icon=":material/undo:",
+    ):
+        _forget_widgets(sheet, entry_code)
+        st.rerun()
 
 
 def _next_entry(entry_code: str) -> None:
@@ -367,17 +410,39 @@ def _next_entry(entry_code: str) -> None:
             st.switch_page(ENTRY_PAGE, query_params={"code": upcoming})
 
 
+@st.dialog(" ")
+def _confirm_conflict(entry_code: str, sheet_status: str) -> None:
+    """Declaring a conflict withdraws the sheet and the entry: say so before it happens."""
+    st.subheader(tr("conflict_confirm.title"))
+    consequences = {
+        "submitted": ["conflict_confirm.withdraw_submitted"],
+        "draft": ["conflict_confirm.withdraw_draft"],
+    }.get(sheet_status, [])
+    consequences += ["conflict_confirm.leaves_list", "conflict_confirm.final"]
+    st.write(tr("conflict_confirm.intro", code=plain(entry_code)))
+    st.markdown("\n".join(f"- {tr(key)}" for key in consequences))
+    reason = st.text_input(tr("conflict.reason"), key=f"conflict_reason_{entry_code}")
+    confirm, cancel = st.columns(2)
+    if confirm.button(
+        tr("conflict_confirm.confirm"), type="primary", width="stretch", key="confirm_conflict"
+    ):
+        ok, _ = run_write(
+            lambda session: declare_conflict(session, actor, campaign, entry_code, reason),
+            "conflict.declared",
+        )
+        if ok:
+            st.switch_page(GALLERY_PAGE)
+    if cancel.button(tr("conflict_confirm.cancel"), width="stretch", key="cancel_conflict"):
+        st.rerun()
+
+
 def _conflict(entry_code: str) -> None:
     with st.expander(tr("conflict.title"), icon=":material/block:"):
         st.caption(tr("conflict.explain"))
-        reason = st.text_input(tr("conflict.reason"), key=f"conflict_reason_{entry_code}")
-        if st.button(tr("conflict.declare"), key=f"conflict_{entry_code}"):
-            ok, _ = run_write(
-                lambda session: declare_conflict(session, actor, campaign, entry_code, reason),
-                "conflict.declared",
-            )
-            if ok:
-                st.switch_page(GALLERY_PAGE)
+        if st.button(tr("conflict_confirm.open"), key=f"conflict_{entry_code}"):
+            with context.database().read() as session:
+                status = sheet_view(session, actor, campaign, entry_code).status
+            _confirm_conflict(entry_code, status)
 
 
 # --- layout -----------------------------------------------------------------------------------

@@ -7,13 +7,14 @@ from pages._shared import (
     current_actor,
     entry_link,
     pick_campaign,
+    plain,
     progress_bar,
     require_page,
     t,
 )
 from scoring import context
 from scoring.services.entries import entries_frame
-from scoring.services.review import OPEN_STATES, next_to_score
+from scoring.services.review import OPEN_STATES, next_to_score, own_conflicts
 
 actor = current_actor()
 require_page(actor.is_reviewer)
@@ -25,19 +26,45 @@ if campaign is None:
 st.title(tr("progress.title"))
 st.caption(f"{campaign.name} · {tr(f'panel.{actor.role}')}")
 counts = progress_bar(actor, campaign)
-cells = st.columns(3)
-cells[0].metric(tr("my_entries.assigned"), counts["assigned"])
-cells[1].metric(tr("my_entries.submitted"), counts["submitted"])
-cells[2].metric(tr("my_entries.drafts"), counts["drafts"])
-
 with context.database().read() as session:
     frame = entries_frame(session, actor, campaign)
     upcoming = next_to_score(session, actor, campaign, None)
+    conflicts = own_conflicts(session, actor, campaign)
+cells = st.columns(4 if conflicts else 3)
+cells[0].metric(tr("my_entries.assigned"), counts["assigned"])
+cells[1].metric(tr("my_entries.submitted"), counts["submitted"])
+cells[2].metric(tr("my_entries.drafts"), counts["drafts"])
+if conflicts:
+    cells[3].metric(tr("my_conflicts.count"), len(conflicts))
+
 left = frame[frame["state"].isin(OPEN_STATES)]
+
+
+def _declared_conflicts() -> None:
+    """Entries the reviewer declared a conflict on leave every list: show them here instead."""
+    if not conflicts:
+        return
+    with st.container(border=True):
+        st.subheader(tr("my_conflicts.title"))
+        st.caption(tr("my_conflicts.caption"))
+        for conflict in conflicts:
+            code, about = st.columns([2, 7], vertical_alignment="center")
+            code.text(conflict.code)
+            about.text(conflict.title)
+            about.caption(
+                " · ".join(
+                    (
+                        tr("my_conflicts.reason", reason=plain(conflict.reason)),
+                        tr("my_conflicts.declared_at", when=f"{conflict.declared_at:%Y-%m-%d}"),
+                    )
+                )
+            )
+
 
 st.subheader(tr("progress.left"))
 if left.empty:
     st.success(tr("progress.nothing_left"))
+    _declared_conflicts()
     st.stop()
 if upcoming and st.button(tr("progress.score_next"), type="primary", icon=":material/edit:"):
     st.switch_page(ENTRY_PAGE, query_params={"code": upcoming})
@@ -51,3 +78,5 @@ for row in left.to_dict("records"):
         )
         with link:
             entry_link(row["code"], tr("gallery.score"))
+
+_declared_conflicts()

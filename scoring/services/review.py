@@ -9,16 +9,23 @@ from reviewers here, once, rather than in each page.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from scoring.errors import ValidationFailed
-from scoring.permissions import Actor, can_declare_conflict, can_read_entry, can_read_own_sheet
+from scoring.errors import PermissionDenied, ValidationFailed
+from scoring.permissions import (
+    Actor,
+    can_declare_conflict,
+    can_read_entry,
+    can_read_own_sheet,
+    can_read_own_work,
+)
 from scoring.services import audit
 from scoring.services.campaigns import panel_component, rubric
 from scoring.services.entries import entries_frame, entry_by_code
-from scoring.services.guard import authorise
+from scoring.services.guard import authorise, authorise_campaign
 from scoring.services.sheets import find_sheet, is_conflicted, sheet_points, total_of
 from scoring.storage.models import (
     Assignment,
@@ -139,10 +146,18 @@ def gallery(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
 
 
 def entry_view(session: Session, actor: Actor, campaign: Campaign, code: str) -> EntryView:
-    """One entry with its images and materials, if the actor may see it."""
-    done = authorise(
-        session, actor, can_read_entry, "entry.view", entry=entry_by_code(session, campaign, code)
-    )
+    """One entry with its images and materials, if the actor may see it.
+
+    A reviewer who declared a conflict on the entry is told so in words: the declaration
+    removed their assignment, and "not allowed (entry.view)" would not say why.
+    """
+    entry = entry_by_code(session, campaign, code)
+    try:
+        done = authorise(session, actor, can_read_entry, "entry.view", entry=entry)
+    except PermissionDenied:
+        if actor.account_id is not None and is_conflicted(session, actor.account_id, entry.id):
+            raise PermissionDenied("sheet_safety.conflicted_entry", code=entry.code) from None
+        raise
     actor, campaign, entry = done.actor, done.campaign, done.entry
     category = session.get(Category, entry.category_id)
     domain = session.get(Domain, entry.domain_id)
@@ -289,3 +304,34 @@ def declare_conflict(
         campaign_id=campaign.id,
         new={"reason": reason},
     )
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    """One conflict the reviewer declared, for their own progress page."""
+
+    code: str
+    title: str
+    reason: str
+    declared_at: datetime
+
+
+def own_conflicts(session: Session, actor: Actor, campaign: Campaign) -> list[ConflictView]:
+    """The conflicts the reviewer declared in this campaign, by code.
+
+    Declared entries leave the reviewer's list, so without this they would simply vanish;
+    the reviewer sees here what they declared and why.
+    """
+    actor, campaign = authorise_campaign(
+        session, actor, can_read_own_work, "conflict.list", campaign
+    )
+    rows = session.exec(
+        select(Entry.code, Entry.title, ConflictDeclaration.reason, ConflictDeclaration.declared_at)
+        .join(Entry, Entry.id == ConflictDeclaration.entry_id)
+        .where(
+            ConflictDeclaration.reviewer_id == actor.account_id,
+            Entry.campaign_id == campaign.id,
+        )
+        .order_by(col(Entry.code))
+    ).all()
+    return [ConflictView(code, title, reason or "", at) for code, title, reason, at in rows]

@@ -112,6 +112,11 @@ def write_sheet(
 ) -> ScoreSheet:
     """Store points (merged into the sheet) and the status; callers check who acts first.
 
+    A submitted sheet stays submitted: a later save, with ``submit`` or without, is a revision
+    of the submission (audited with its old and new points) and must be complete. Nothing
+    here turns a submission back into a draft, so a save never silently stops a sheet from
+    counting (docs/decisions.md, "Reviewing").
+
     The states are checked here as well, with the same predicates, because every path that
     writes a sheet (the score page, a paper-marks import, the demo) comes through here. A
     sheet stays in the panel it was scored in: a reviewer whose role changed since cannot
@@ -148,6 +153,7 @@ def write_sheet(
         raise StaleEdit("sheet.stale", code=entry.code)
     old_points = sheet_points(session, sheet) if sheet else {}
     old_status = sheet.status if sheet else None
+    submit = submit or old_status == "submitted"
     merged = {**old_points, **{k: v for k, v in points.items() if v is not None}}
     for key, value in points.items():
         if value is None:

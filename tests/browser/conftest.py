@@ -85,6 +85,19 @@ class DemoServer:
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """A fresh data folder with the demo, served by ``streamlit run app.py`` on a free port."""
+    yield from _serve_demo(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def module_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """A demo server of one test module's own, for a module whose writes others must not see.
+
+    Such a module overrides ``demo_server`` with a module-scoped fixture returning this one.
+    """
+    yield from _serve_demo(tmp_path_factory)
+
+
+def _serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     _require_chromium()  # no point building the demo when no browser can look at it
     root = tmp_path_factory.mktemp("reviewdesk-e2e")
     data_dir = root / "data"

@@ -6,8 +6,11 @@ import pytest
 from sqlmodel import func, select
 
 from scoring.errors import PermissionDenied, StaleEdit, StateRefused, ValidationFailed
+from scoring.i18n import translate
+from scoring.services.progress import reviewer_progress
+from scoring.services.review import declare_conflict, entry_view, own_conflicts
 from scoring.services.sheets import find_sheet, save_own_sheet, sheet_points
-from scoring.storage.models import AuditEvent, Component, ConflictDeclaration
+from scoring.storage.models import AuditEvent, Campaign, Component, ConflictDeclaration
 from tests.factories import actor_of, assigned, make_account, make_campaign, make_entry
 
 
@@ -150,3 +153,76 @@ def test_every_change_is_audited_with_old_and_new_value(database, scene):
     assert event.actor == "expert1"
     assert event.old_value["points"] == {"innovation": 10.0}
     assert event.new_value["points"] == {"innovation": 12.0}
+
+
+def test_a_save_without_submit_keeps_a_submitted_sheet_submitted(database, scene):
+    """A draft save once took a submission back: the sheet stopped counting, unannounced."""
+    complete = {"innovation": 50, "impact": 30.5}
+    _save(database, scene["expert"], scene["mine"], complete, submit=True)
+    with database.read() as session:
+        counted_before = reviewer_progress(session, scene["expert"], _campaign(session))
+    sheet = _save(database, scene["expert"], scene["mine"], {"innovation": 45}, version=1)
+    assert (sheet.status, sheet.version) == ("submitted", 2)
+    with database.read() as session:
+        assert sheet_points(session, sheet) == {"innovation": 45.0, "impact": 30.5}
+        assert reviewer_progress(session, scene["expert"], _campaign(session)) == counted_before
+        revision = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.action == "sheet.save")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+    assert revision.old_value == {"status": "submitted", "points": complete}
+    assert revision.new_value == {
+        "status": "submitted",
+        "points": {"innovation": 45.0, "impact": 30.5},
+    }
+
+
+def test_a_submitted_sheet_cannot_lose_a_score(database, scene):
+    _save(database, scene["expert"], scene["mine"], {"innovation": 50, "impact": 30}, submit=True)
+    before = _audit_count(database)
+    with pytest.raises(ValidationFailed) as refused:
+        _save(database, scene["expert"], scene["mine"], {"impact": None})
+    assert refused.value.key == "sheet.incomplete"
+    assert _audit_count(database) == before
+    with database.read() as session:
+        sheet = find_sheet(session, scene["expert"].account_id, scene["mine"])
+        assert sheet.status == "submitted"
+        assert sheet_points(session, sheet) == {"innovation": 50.0, "impact": 30.0}
+
+
+def test_an_off_step_value_is_refused_naming_the_criterion_and_step(database, scene):
+    with pytest.raises(ValidationFailed) as refused:
+        _save(database, scene["expert"], scene["mine"], {"innovation": 12.5})
+    [problem] = refused.value.problems
+    assert problem.key == "sheet.not_a_step"
+    assert (
+        translate(problem.key, "zh", **problem.params) == "“创新性”的分数 12.5 不是步长 1 的整数倍"
+    )
+    with database.read() as session:
+        assert find_sheet(session, scene["expert"].account_id, scene["mine"]) is None
+
+
+def test_a_declared_conflict_is_named_on_the_entry_and_listed_for_the_reviewer(database, scene):
+    _save(database, scene["expert"], scene["mine"], {"innovation": 50, "impact": 30}, submit=True)
+    database.write(
+        lambda s: declare_conflict(s, scene["expert"], _campaign(s), "A-1", "曾参与该项目咨询")
+    )
+    with database.read() as session:
+        campaign = _campaign(session)
+        with pytest.raises(PermissionDenied) as refused:
+            entry_view(session, scene["expert"], campaign, "A-1")
+        assert refused.value.key == "sheet_safety.conflicted_entry"
+        assert "利益冲突" in refused.value.message("zh")
+        assert "entry.view" not in refused.value.message("zh")
+        conflicts = own_conflicts(session, scene["expert"], campaign)
+        assert [(c.code, c.reason) for c in conflicts] == [("A-1", "曾参与该项目咨询")]
+        assert own_conflicts(session, scene["media"], campaign) == []
+        assert reviewer_progress(session, scene["expert"], campaign)["submitted"] == 0
+        with pytest.raises(PermissionDenied) as other:  # not assigned, no conflict: as before
+            entry_view(session, scene["expert"], campaign, "A-2")
+        assert other.value.key == "error.permission_denied"
+
+
+def _campaign(session):
+    return session.exec(select(Campaign)).one()

@@ -518,6 +518,7 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
             expected_version=None,
         ),
     ),
+    review.own_conflicts: (OWN_WORK, lambda s, a, c, sc: review.own_conflicts(s, a, c)),
     review.declare_conflict: (
         WRITE_OWN_SHEET,
         lambda s, a, c, sc: review.declare_conflict(s, a, c, "M-1", "亲属关系"),
