@@ -3,7 +3,15 @@
 import streamlit as st
 from sqlmodel import select
 
-from pages._shared import current_actor, pick_campaign, require_page, run_write, t
+from pages._banner import final_banner
+from pages._shared import (
+    current_actor,
+    in_campaign,
+    pick_campaign,
+    require_page,
+    run_write,
+    t,
+)
 from scoring import context
 from scoring.permissions import can_manage
 from scoring.services.assignments import assign, auto_assign, coverage_matrix, unassign
@@ -20,6 +28,7 @@ if campaign is None:
 
 st.title(tr("assign_page.title"))
 st.caption(campaign.name)
+final_banner(actor, campaign)
 
 CELL_STYLE = {
     "submitted": "background-color: #e6f4ea",
@@ -43,7 +52,9 @@ def _auto() -> None:
                 detail = ", ".join(
                     f"{component_label(p, tr)} +{n}" for p, n in result.added.items()
                 )
-                st.success(tr("assign_auto.done", added=result.total_added, detail=detail))
+                st.success(
+                    in_campaign(tr("assign_auto.done", added=result.total_added, detail=detail))
+                )
             elif ok:
                 st.info(tr("assign_auto.nothing"))
 
@@ -88,6 +99,9 @@ def _by_hand(panel: str) -> None:
                 .order_by(Entry.code)
             )
         )
+    flash = f"assign_flash_{panel}"
+    if flash in st.session_state:
+        st.success(st.session_state.pop(flash))
     with st.form(f"by_hand_{panel}"):
         st.markdown(f"**{tr('assign_page.by_hand')}**")
         reviewer = st.selectbox(tr("assign_page.reviewer"), people)
@@ -95,19 +109,47 @@ def _by_hand(panel: str) -> None:
         add, remove = st.columns(2)
         adding = add.form_submit_button(tr("assign_page.add"), width="stretch")
         removing = remove.form_submit_button(tr("assign_page.remove"), width="stretch")
-    if (adding or removing) and reviewer and chosen:
-
-        def work(session):
-            account = session.exec(select(Account).where(Account.username == reviewer)).one()
-            entries = session.exec(
-                select(Entry).where(Entry.campaign_id == campaign.id, Entry.code.in_(chosen))
-            ).all()
-            change = assign if adding else unassign
-            return sum(change(session, actor, entry=e, reviewer=account) for e in entries)
-
-        ok, count = run_write(work)
+    if adding and reviewer and chosen:
+        ok, count = _change(reviewer, chosen, assign)
         if ok:
-            st.success(tr("assign_page.changed", count=count))
+            st.success(in_campaign(tr("assign_page.changed", count=count)))
+    if removing and reviewer and chosen:
+        st.dialog(tr("confirm.unassign_title"))(_confirm_unassign)(panel, reviewer, tuple(chosen))
+
+
+def _change(reviewer: str, codes, change) -> tuple[bool, int | None]:
+    """Assign or unassign one reviewer to the chosen entries, in one transaction."""
+
+    def work(session):
+        account = session.exec(select(Account).where(Account.username == reviewer)).one()
+        entries = session.exec(
+            select(Entry).where(Entry.campaign_id == campaign.id, Entry.code.in_(codes))
+        ).all()
+        return sum(change(session, actor, entry=e, reviewer=account) for e in entries)
+
+    return run_write(work)
+
+
+def _confirm_unassign(panel: str, reviewer: str, codes: tuple[str, ...]) -> None:
+    """Removing takes work away from a reviewer: say whose, how many and where first."""
+    st.warning(
+        tr(
+            "confirm.unassign_body",
+            campaign=campaign.name,
+            reviewer=reviewer,
+            count=len(codes),
+            codes=", ".join(codes),
+        )
+    )
+    go, cancel = st.columns(2)
+    label = tr("confirm.unassign_confirm", count=len(codes))
+    if go.button(label, type="primary", key=f"unassign_go_{panel}", width="stretch"):
+        ok, count = _change(reviewer, codes, unassign)
+        if ok:
+            st.session_state[f"assign_flash_{panel}"] = tr("assign_page.changed", count=count)
+            st.rerun()
+    if cancel.button(tr("confirm.cancel"), key=f"unassign_cancel_{panel}", width="stretch"):
+        st.rerun()
 
 
 _auto()

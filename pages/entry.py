@@ -11,6 +11,7 @@ from pages._shared import (
     pick_campaign,
     plain,
     run_write,
+    sign_out_if_inactive,
     t,
     thumbnail,
 )
@@ -300,8 +301,12 @@ def _running_total(sheet: SheetView, typed: dict[str, float | None], problems) -
 @st.fragment
 def score_sheet(entry_code: str) -> None:
     """The sheet reruns alone while the reviewer types: the images above stay as they are."""
-    with context.database().read() as session:
-        sheet = sheet_view(session, actor, campaign, entry_code)
+    try:
+        with context.database().read() as session:
+            sheet = sheet_view(session, actor, campaign, entry_code)
+    except ReviewDeskError as error:
+        sign_out_if_inactive(error)  # deactivated meanwhile: the sign-in page, not a traceback
+        raise
     keys = _keys(entry_code)
     generation = _load_into_widgets(sheet, entry_code)
     st.subheader(tr("score.panel", panel=component_label(sheet.panel, tr)))

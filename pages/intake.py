@@ -6,7 +6,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._shared import current_actor, pick_campaign, require_page, run_write, t
+from pages._banner import final_banner
+from pages._shared import (
+    current_actor,
+    in_campaign,
+    pick_campaign,
+    require_page,
+    run_write,
+    t,
+)
 from scoring import context
 from scoring.importers.entries import apply_entries_import, plan_entries_import
 from scoring.importers.scores import apply_scores_import, plan_scores_import
@@ -24,12 +32,13 @@ if campaign is None:
 
 st.title(tr("intake.title"))
 st.caption(campaign.name)
+final_banner(actor, campaign)
 FLASH = "intake_flash"
 
 
 def _done(tab: str, message: str) -> None:
     """Rerun so every count on the page is read afresh; the tab then says what changed."""
-    st.session_state[FLASH] = (tab, message)
+    st.session_state[FLASH] = (tab, in_campaign(message))
     st.rerun()
 
 
@@ -133,9 +142,9 @@ def _simple_import(kind: str) -> None:
 
     ok, result = run_write(work)
     if ok and kind == "votes":
-        st.success(tr("cli.votes_imported", count=result))
+        st.success(in_campaign(tr("cli.votes_imported", count=result)))
     elif ok:
-        st.success(tr("cli.scores_imported", **result))
+        st.success(in_campaign(tr("cli.scores_imported", **result)))
 
 
 def _precheck_tab() -> None:
@@ -181,10 +190,36 @@ def _precheck_tab() -> None:
             horizontal=True,
         )
         reason = st.text_input(tr("intake.reason"))
-        if st.form_submit_button(tr("intake.apply")) and codes:
-            ok, count = run_write(lambda s: decide(s, actor, campaign, codes, decision, reason))
-            if ok:
-                _done("precheck", tr("intake.decided", count=count))
+        applied = st.form_submit_button(tr("intake.apply")) and codes
+    if applied and decision == "rejected":
+        st.dialog(tr("confirm.reject_title"))(_confirm_reject)(tuple(codes), reason)
+    elif applied:
+        _decide(list(codes), decision, reason)
+
+
+def _decide(codes: list[str], decision: str, reason: str) -> None:
+    ok, count = run_write(lambda s: decide(s, actor, campaign, codes, decision, reason))
+    if ok:
+        _done("precheck", tr("intake.decided", count=count))
+
+
+def _confirm_reject(codes: tuple[str, ...], reason: str) -> None:
+    """A bulk rejection takes entries out of the selection: say how many, and where, first."""
+    st.warning(
+        tr(
+            "confirm.reject_body",
+            campaign=campaign.name,
+            count=len(codes),
+            codes=", ".join(codes),
+            reason=reason.strip() or "—",
+        )
+    )
+    go, cancel = st.columns(2)
+    label = tr("confirm.reject_confirm", count=len(codes))
+    if go.button(label, type="primary", key="reject_go", width="stretch"):
+        _decide(list(codes), "rejected", reason)
+    if cancel.button(tr("confirm.cancel"), key="reject_cancel", width="stretch"):
+        st.rerun()
 
 
 def _shortlist_tab() -> None:

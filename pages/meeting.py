@@ -3,7 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from pages._shared import current_actor, pick_campaign, require_page, run_write, t
+from pages._banner import final_banner
+from pages._shared import (
+    current_actor,
+    in_campaign,
+    pick_campaign,
+    require_page,
+    run_write,
+    t,
+)
 from scoring import context
 from scoring.permissions import can_manage
 from scoring.services.meeting import close_rounds, open_codes, open_rounds, revisions
@@ -18,6 +26,7 @@ if campaign is None:
 
 st.title(tr("meeting.title"))
 st.caption(campaign.name)
+final_banner(actor, campaign)
 st.caption(tr("meeting.explain"))
 
 with context.database().read() as session:
@@ -49,12 +58,12 @@ start, stop = st.columns(2)
 if start.button(tr("meeting.open"), type="primary", disabled=not chosen, width="stretch"):
     ok, count = run_write(lambda s: open_rounds(s, actor, campaign, chosen))
     if ok:
-        st.toast(tr("meeting.opened", count=count))
+        st.toast(in_campaign(tr("meeting.opened", count=count)))
         st.rerun()
 if stop.button(tr("meeting.close"), disabled=not under_way, width="stretch"):
     ok, count = run_write(lambda s: close_rounds(s, actor, campaign, under_way))
     if ok:
-        st.toast(tr("meeting.closed", count=count))
+        st.toast(in_campaign(tr("meeting.closed", count=count)))
         st.rerun()
 
 st.subheader(tr("meeting.revisions"))

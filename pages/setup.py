@@ -3,7 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from pages._shared import current_actor, pick_campaign, require_page, run_write, t
+from pages._banner import final_banner
+from pages._shared import (
+    current_actor,
+    in_campaign,
+    pick_campaign,
+    require_page,
+    run_write,
+    t,
+)
 from scoring import context
 from scoring.errors import StaleEdit
 from scoring.permissions import can_manage
@@ -255,7 +263,7 @@ def _edit(campaign) -> None:
             )
             if ok:
                 _forget_view(campaign)
-                st.success(tr("setup.saved", count=len(changed or [])))
+                st.success(in_campaign(tr("setup.saved", count=len(changed or []))))
     weights = sum(c["weight"] for c in definition["components"])
     st.caption(tr("setup.weights_now", total=f"{weights:g}"))
 
@@ -263,5 +271,6 @@ def _edit(campaign) -> None:
 with st.expander(tr("setup.new"), expanded=False):
     _create()
 campaign = pick_campaign(actor)
+final_banner(actor, campaign)
 if campaign is not None:
     _edit(campaign)

@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from pages._shared import current_actor, pick_campaign, require_page, t
+from pages._banner import final_banner, refresh_every, standings_caption
+from pages._shared import current_actor, pick_campaign, require_page, sign_out_if_inactive, t
 from scoring import charts, context
 from scoring.errors import ReviewDeskError
 from scoring.permissions import can_see_standings
 from scoring.services.campaigns import get_campaign
 from scoring.services.standings import LiveStandings, last_change, live_standings
-from scoring.settings import get_settings
 from scoring.tables import (
     VIEW_CHOICES,
     component_label,
@@ -27,6 +27,7 @@ if campaign is None:
 
 st.title(tr("standings.title"))
 st.caption(campaign.name)
+final = final_banner(actor, campaign)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -222,7 +223,7 @@ def _diagnostics(live: LiveStandings, labels: dict[str, str]) -> None:
     )
 
 
-@st.fragment(run_every=f"{get_settings().refresh_seconds}s")
+@st.fragment(run_every=refresh_every(final))
 def live_panel() -> None:
     """Re-run alone every few seconds; the filters above keep their values.
 
@@ -232,9 +233,10 @@ def live_panel() -> None:
     try:
         live, changed = _current()
     except ReviewDeskError as error:
+        sign_out_if_inactive(error)  # a deactivated organiser lands on the sign-in page
         st.error(error.message(tr.lang))
         return
-    st.caption(tr("standings.last_change", time=changed, seconds=get_settings().refresh_seconds))
+    st.caption(standings_caption(final, changed))
     _headline(live)
     table, pictures = st.tabs([tr("standings.tab_table"), tr("standings.tab_charts")])
     with table:

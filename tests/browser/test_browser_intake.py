@@ -327,13 +327,13 @@ def import_entries(page: Page, workbook: Path, assets: Path) -> Locator:
     return entries
 
 
-def confirm_good_import(page: Page, entries: Locator) -> None:
+def confirm_good_import(page: Page, entries: Locator, campaign: str = CAMPAIGN) -> None:
     expect(success_box(entries)).to_have_text(
         f"检查通过：{len(GOOD_ROWS)} 件作品，{GOOD_FILES} 个文件。确认后保存。"
     )
     entries.get_by_role("button", name="确认导入", exact=True).click()
     settle(page)
-    expect(success_box(entries).last).to_have_text(f"已导入 {len(GOOD_ROWS)} 个作品。")
+    expect(success_box(entries).last).to_have_text(f"{campaign}：已导入 {len(GOOD_ROWS)} 个作品。")
 
 
 def lock_row(page: Page, panel: str) -> Locator:
@@ -410,7 +410,8 @@ def test_import_precheck_shortlist_assign_and_lock(page, demo_server, tmp_path):
     decide.get_by_text("审核通过", exact=True).click()
     decide.get_by_role("button", name="应用", exact=True).click()
     settle(page)
-    expect(success_box(precheck)).to_have_text(f"已更新 {len(CODES)} 件作品的审核结果。")
+    accepted = f"{CAMPAIGN}：已更新 {len(CODES)} 件作品的审核结果。"
+    expect(success_box(precheck)).to_have_text(accepted)
     screenshot(page, "intake-3-accepted-all")
 
     decide.get_by_role("button", name="Clear all").click()
@@ -419,7 +420,7 @@ def test_import_precheck_shortlist_assign_and_lock(page, demo_server, tmp_path):
     decide.get_by_label("原因").fill(REJECT_REASON)
     decide.get_by_role("button", name="应用", exact=True).click()
     settle(page)
-    expect(success_box(precheck)).to_have_text("已更新 1 件作品的审核结果。")
+    expect(success_box(precheck)).to_have_text(f"{CAMPAIGN}：已更新 1 件作品的审核结果。")
 
     # Show every entry (a rerun): the counts and statuses as saved.
     precheck.get_by_text("只看有提示的作品", exact=True).click()
@@ -462,7 +463,7 @@ def test_import_precheck_shortlist_assign_and_lock(page, demo_server, tmp_path):
     expect_chosen(pick, SHORTLIST)
     shortlist.get_by_role("button", name="设为入围", exact=True).click()
     settle(page)
-    expect(success_box(shortlist)).to_have_text(f"已入围 {len(SHORTLIST)} 个作品。")
+    expect(success_box(shortlist)).to_have_text(f"{CAMPAIGN}：已入围 {len(SHORTLIST)} 个作品。")
     screenshot(page, "intake-4-shortlisted")
     # The metric is drawn before the change (as on 预审); the next run shows it.
     top.fill("2")
@@ -478,7 +479,9 @@ def test_import_precheck_shortlist_assign_and_lock(page, demo_server, tmp_path):
     choose_campaign(page)
     main_area(page).get_by_role("button", name="自动分配", exact=True).click()
     settle(page)
-    expect(success_box(main_area(page))).to_have_text("已新增 6 项分配：专家评审 +4, 媒体评测 +2。")
+    expect(success_box(main_area(page))).to_have_text(
+        f"{CAMPAIGN}：已新增 6 项分配：专家评审 +4, 媒体评测 +2。"
+    )
     for tab, reviewers, each in (("专家评审", EXPERTS, 2), ("媒体评测", MEDIA, 1)):
         panel = open_tab(page, tab)
         expect(metric_value(panel, "入围作品")).to_have_text(str(len(SHORTLIST)))
@@ -539,13 +542,13 @@ def test_precheck_counts_show_a_decision_at_once(page, demo_server, tmp_path):
     choose_campaign(page, name)
     good_csv = write_csv(tmp_path / "entries.csv", GOOD_ROWS)
     entries = import_entries(page, good_csv, write_assets(tmp_path / "images.zip"))
-    confirm_good_import(page, entries)
+    confirm_good_import(page, entries, name)
     precheck = open_tab(page, "预审")
     decide = precheck.get_by_test_id("stForm")
     pick_in_form(decide, *CODES)
     decide.get_by_role("button", name="应用", exact=True).click()
     settle(page)
-    expect(success_box(precheck)).to_have_text(f"已更新 {len(CODES)} 件作品的审核结果。")
+    expect(success_box(precheck)).to_have_text(f"{name}：已更新 {len(CODES)} 件作品的审核结果。")
     page.set_viewport_size({"width": 1400, "height": 1300})  # the counts and the message
     screenshot(page, "intake-bug-stale-counts")
     expect(metric_value(precheck, "审核通过")).to_have_text(str(len(CODES)))
@@ -558,7 +561,7 @@ def test_entries_tab_after_an_import_does_not_refuse_the_saved_file(page, demo_s
     choose_campaign(page, name)
     good_csv = write_csv(tmp_path / "entries.csv", GOOD_ROWS)
     entries = import_entries(page, good_csv, write_assets(tmp_path / "images.zip"))
-    confirm_good_import(page, entries)
+    confirm_good_import(page, entries, name)
     precheck = open_tab(page, "预审")
     precheck.get_by_text("只看有提示的作品", exact=True).click()  # any rerun will do
     settle(page)

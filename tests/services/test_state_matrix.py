@@ -329,6 +329,7 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
     ),
     # organiser reads, in every state
     announce.announcement: (ORGANISER_READ, lambda s, a, c, sc: announce.announcement(s, a, c)),
+    announce.stage: (ORGANISER_READ, lambda s, a, c, sc: announce.stage(s, a, c)),
     assignments.coverage_matrix: (
         ORGANISER_READ,
         lambda s, a, c, sc: assignments.coverage_matrix(s, a, c, "expert"),
@@ -362,6 +363,11 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
         ORGANISER_READ,
         lambda s, a, c, sc: finalise.pending_decisions(s, a, c),
     ),
+    finalise.finalise_preview: (
+        ORGANISER_READ,
+        lambda s, a, c, sc: finalise.finalise_preview(s, a, c),
+    ),
+    finalise.final_state: (ORGANISER_READ, lambda s, a, c, sc: finalise.final_state(s, a, c)),
     finalise.final_content: (ORGANISER_READ, lambda s, a, c, sc: finalise.final_content(s, a, c)),
     finalise.final_records: (ORGANISER_READ, lambda s, a, c, sc: finalise.final_records(s, a, c)),
     meeting.revisions: (ORGANISER_READ, lambda s, a, c, sc: meeting.revisions(s, a, c)),
