@@ -420,6 +420,12 @@ def test_import_precheck_shortlist_assign_and_lock(page, demo_server, tmp_path):
     decide.get_by_label("原因").fill(REJECT_REASON)
     decide.get_by_role("button", name="应用", exact=True).click()
     settle(page)
+    # A rejection asks first, naming how many entries go (see test_browser_confirmations).
+    ask = page.get_by_role("dialog")
+    expect(ask).to_contain_text(REJECTED)
+    ask.get_by_role("button", name="确认 1 个作品不通过", exact=True).click()
+    settle(page)
+    precheck = open_tab(page, "预审")
     expect(success_box(precheck)).to_have_text(f"{CAMPAIGN}：已更新 1 件作品的审核结果。")
 
     # Show every entry (a rerun): the counts and statuses as saved.
