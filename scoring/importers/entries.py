@@ -29,12 +29,12 @@ from scoring.importers.cells import code_problem, column_length, parse_count, sh
 from scoring.importers.report import Report
 from scoring.importers.tables import Column, read_mapped, rows, split_names
 from scoring.permissions import Actor, can_change_entries
+from scoring.services import audit
 from scoring.services.campaigns import categories, domains
 from scoring.services.guard import authorise
 from scoring.storage.models import (
     ENTRY_KINDS,
     ENTRY_STATUSES,
-    AuditEvent,
     Campaign,
     Entry,
     EntryAsset,
@@ -327,22 +327,21 @@ def apply_entries_import(session: Session, actor: Actor, plan: EntriesPlan) -> i
         if pending.votes is not None:
             rows_after.append(VoteTally(entry_id=entry.id, votes=pending.votes))
         rows_after.append(
-            AuditEvent(
-                actor=actor.username,
-                action="entry.import",
+            audit.event(
+                actor,
+                "entry.import",
                 target=entry.code,
                 campaign_id=campaign.id,
-                old_value=None,
-                new_value=_audited_fields(entry, pending),
+                new=_audited_fields(entry, pending),
             )
         )
     rows_after.append(
-        AuditEvent(
-            actor=actor.username,
-            action="entries.import",
+        audit.event(
+            actor,
+            "entries.import",
             target=campaign.slug,
             campaign_id=campaign.id,
-            new_value={"entries": len(plan.entries), "files": plan.file_count},
+            new={"entries": len(plan.entries), "files": plan.file_count},
         )
     )
     session.add_all(rows_after)

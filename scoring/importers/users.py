@@ -19,6 +19,7 @@ from scoring.importers.cells import column_length, shown, text_problem
 from scoring.importers.report import Report
 from scoring.importers.tables import Column, read_mapped, rows
 from scoring.permissions import Actor, can_manage_accounts
+from scoring.services import audit
 from scoring.services.accounts import (
     find_account,
     generate_password,
@@ -27,7 +28,7 @@ from scoring.services.accounts import (
     validate_username,
 )
 from scoring.services.guard import authorise
-from scoring.storage.models import ROLES, Account, AuditEvent
+from scoring.storage.models import ROLES, Account
 
 COLUMNS = [
     Column("username", ("用户名", "账号"), required=True),
@@ -145,11 +146,8 @@ def apply_users_import(
         )
         # the same event scoring.services.accounts.create_account writes
         rows_to_add.append(
-            AuditEvent(
-                actor=actor.username,
-                action="account.create",
-                target=pending.username,
-                new_value={"role": pending.role},
+            audit.event(
+                actor, "account.create", target=pending.username, new={"role": pending.role}
             )
         )
     session.add_all(rows_to_add)

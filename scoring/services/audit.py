@@ -30,6 +30,26 @@ BATCH = 2000
 """Rows read per query when walking the whole log (CSV, chain check): bounded memory."""
 
 
+def event(
+    actor: Actor,
+    action: str,
+    *,
+    target: str = "",
+    old: Any = None,
+    new: Any = None,
+    campaign_id: int | None = None,
+) -> AuditEvent:
+    """One event row, for callers that add many rows in one ``add_all`` (imports)."""
+    return AuditEvent(
+        actor=actor.username,
+        action=action,
+        target=target[:200],
+        old_value=old,
+        new_value=new,
+        campaign_id=campaign_id,
+    )
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -41,16 +61,7 @@ def record(
     campaign_id: int | None = None,
 ) -> None:
     """Append one event in the caller's transaction, so it lands exactly when the change does."""
-    session.add(
-        AuditEvent(
-            actor=actor.username,
-            action=action,
-            target=target[:200],
-            old_value=old,
-            new_value=new,
-            campaign_id=campaign_id,
-        )
-    )
+    session.add(event(actor, action, target=target, old=old, new=new, campaign_id=campaign_id))
 
 
 @dataclass(frozen=True)
