@@ -14,7 +14,8 @@ from streamlit_authenticator.utilities import LoginError
 
 from pages._shared import CAMPAIGN_OF_RUN, SIGN_IN_REASON, signed_out_navigation
 from scoring import context
-from scoring.i18n import LANGUAGES, Translator
+from scoring.i18n import LANGUAGES, MarkdownTranslator
+from scoring.literal import markdown_literal
 from scoring.services.accounts import (
     actor_for,
     login_credentials,
@@ -45,7 +46,7 @@ def _secret_cookie_key() -> str | None:
         return None
 
 
-def _language_switch() -> Translator:
+def _language_switch() -> MarkdownTranslator:
     current = st.query_params.get("lang", st.session_state.get("lang", get_settings().language))
     if current not in LANGUAGES:
         current = "zh"
@@ -59,7 +60,7 @@ def _language_switch() -> Translator:
     )
     st.session_state["lang"] = lang
     st.query_params["lang"] = lang
-    return Translator(lang)
+    return MarkdownTranslator(lang)
 
 
 def _authenticator(credentials: dict) -> stauth.Authenticate:
@@ -90,7 +91,7 @@ def _sign_out_deactivated(database, authenticator: stauth.Authenticate) -> None:
         st.session_state[SIGN_IN_REASON] = "login.account_inactive"
 
 
-def _login(database, translate: Translator) -> str | None:
+def _login(database, translate: MarkdownTranslator) -> str | None:
     """Show the login form; returns the username once authenticated."""
     with database.read() as session:
         credentials = login_credentials(session)
@@ -140,7 +141,7 @@ def _login(database, translate: Translator) -> str | None:
     return st.session_state.get("username") if status else None
 
 
-def _pages_for(role: str, translate: Translator) -> list[st.Page]:
+def _pages_for(role: str, translate: MarkdownTranslator) -> list[st.Page]:
     """Only the pages of the user's role; each page checks the role again itself."""
     gallery = st.Page(
         "pages/entries.py",
@@ -231,7 +232,7 @@ def main() -> None:
         st.error(translate("login.account_inactive"))
         signed_out_navigation()
         st.stop()
-    st.sidebar.markdown(f"**{st.session_state.get('name') or actor.username}**")
+    st.sidebar.markdown(f"**{markdown_literal(st.session_state.get('name') or actor.username)}**")
     st.sidebar.caption(translate(f"role.{actor.role}"))
     authenticator.logout(translate("login.logout"), location="sidebar", key="logout_button")
     if not st.session_state.get("authentication_status"):

@@ -14,7 +14,7 @@ import streamlit as st
 
 from scoring import context
 from scoring.errors import AssetError, PermissionDenied, ReviewDeskError
-from scoring.i18n import Translator
+from scoring.i18n import MarkdownTranslator
 from scoring.permissions import Actor
 from scoring.services.accounts import actor_for
 from scoring.services.campaigns import campaigns_for
@@ -24,9 +24,9 @@ from scoring.storage.models import Campaign
 T = TypeVar("T")
 
 
-def t() -> Translator:
-    """The translator for the language chosen in the sidebar."""
-    return Translator(st.session_state.get("lang", "zh"))
+def t() -> MarkdownTranslator:
+    """The translator for the language chosen in the sidebar; data in messages shows literally."""
+    return MarkdownTranslator(st.session_state.get("lang", "zh"))
 
 
 SIGN_IN_REASON = "sign_in_reason"
@@ -116,7 +116,7 @@ def run_write(
         sign_out_if_inactive(error)
         if on_error is not None:
             on_error(error)
-        st.error(error.message(translate.lang))
+        st.error(error.markdown(translate.lang))
         for problem in getattr(error, "problems", [])[:200]:
             st.text(f"• {problem.message(translate.lang)}")
         return False, None

@@ -46,7 +46,7 @@ try:
     with context.database().read() as session:
         entry = entry_view(session, actor, campaign, code)
 except ReviewDeskError as error:
-    st.error(error.message(tr.lang))
+    st.error(error.markdown(tr.lang))
     st.stop()
 
 

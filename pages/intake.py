@@ -111,7 +111,7 @@ def _entries_tab() -> None:
             return
         st.success(tr("intake.ready", entries=len(plan.entries), files=plan.file_count))
         for warning in plan.report.warnings:
-            st.caption(f"• {warning.message(tr.lang)}")
+            st.caption(f"• {warning.markdown(tr.lang)}")
         preview = pd.DataFrame([p.values for p in plan.entries]).rename(columns=_headers())
         st.dataframe(preview, hide_index=True, width="stretch", height=240)
         if st.button(tr("intake.confirm"), type="primary", key="entries_confirm"):

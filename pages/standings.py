@@ -234,7 +234,7 @@ def live_panel() -> None:
         live, changed = _current()
     except ReviewDeskError as error:
         sign_out_if_inactive(error)  # a deactivated organiser lands on the sign-in page
-        st.error(error.message(tr.lang))
+        st.error(error.markdown(tr.lang))
         return
     st.caption(standings_caption(final, changed))
     _headline(live)

@@ -44,10 +44,16 @@ class ReviewDeskError(Exception):
         super().__init__(key)
 
     def message(self, lang: str = "en") -> str:
-        """The reason in the given interface language."""
+        """The reason in the given interface language, as plain text (CLI, logs, tables)."""
         from scoring.i18n import translate
 
         return translate(self.key, lang, **rendered(self.params, lang))
+
+    def markdown(self, lang: str = "en") -> str:
+        """The reason for a page: the codes, names and file names in it shown literally."""
+        from scoring.i18n import MarkdownTranslator
+
+        return MarkdownTranslator(lang)(self.key, **rendered(self.params, lang))
 
     def __str__(self) -> str:
         return self.message("en")

@@ -12,6 +12,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from scoring.literal import Markdown, markdown_params
+
 LANGUAGES: dict[str, str] = {"zh": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
 
@@ -56,10 +58,29 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
 
 
 class Translator:
-    """A callable bound to one language, handed to pages as ``t``."""
+    """A callable bound to one language, for text that no Markdown renderer reads.
+
+    The CLI, exports and plain-text elements use it; pages get a `MarkdownTranslator`.
+    """
 
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
     def __call__(self, key: str, /, **params: Any) -> str:
         return translate(key, self.lang, **params)
+
+    def plain(self, key: str, /, **params: Any) -> str:
+        """The message with its parameters as they are (a table cell, a file name, a chart)."""
+        return translate(key, self.lang, **params)
+
+
+class MarkdownTranslator(Translator):
+    """The pages' translator: parameters (titles, names, codes ...) are shown literally.
+
+    Catalogue texts may use Markdown themselves (``**{name}**``); the data put into them may
+    not, so each string parameter is escaped (`scoring.literal.markdown_literal`) and the
+    result is marked safe, so that a message used inside another message is not escaped again.
+    """
+
+    def __call__(self, key: str, /, **params: Any) -> Markdown:
+        return Markdown(translate(key, self.lang, **markdown_params(params)))

@@ -84,9 +84,17 @@ def open_logged_in(page: Page, base_url: str, path: str = "") -> None:
 
 
 def login_form(page: Page, lang: str = "zh") -> Locator:
-    """The login form (the st.form holding the username field)."""
+    """The login form: the st.form under the sign-in title holding the username field.
+
+    The title tells it apart from a page's form with a username field (user management)
+    that stays on screen, stale, while the run that signs the user out draws the login.
+    """
     labels = LOGIN_LABELS[lang]
-    return page.get_by_test_id("stForm").filter(has=page.get_by_label(labels["username"]))
+    return (
+        page.get_by_test_id("stForm")
+        .filter(has=page.get_by_label(labels["username"]))
+        .filter(has=page.get_by_role("heading", name=labels["title"]))
+    )
 
 
 def submit_login(page: Page, username: str, password: str, lang: str = "zh") -> None:

@@ -549,6 +549,7 @@ NOT_USE_CASES = {
     "fresh_actor": "the guard's re-read of the acting account",
     "authorise_campaign": "the guard every use case calls",
     "record": "appends to the audit log inside a use case's transaction",
+    "event": "builds an audit row for record; writes nothing",
 }
 
 

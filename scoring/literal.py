@@ -1,0 +1,60 @@
+"""Data shown as literal text: in Streamlit's Markdown and in plotly's HTML subset.
+
+Titles, names, codes, file names and query parameters come from applicants, import files and
+the address bar. Streamlit renders Markdown in nearly every element (captions, alerts,
+labels, tabs, toasts), with images that the browser fetches from any host, links, autolinked
+URLs, ``:material/...:`` icons and ``$...$`` maths; plotly renders ``<b>``, ``<br>`` and
+``<a href>`` in every label. An entry titled ``![x](http://host/t.png)`` would make each
+reviewer's browser call that host. So every piece of data is escaped where it meets one of
+these renderers, and nowhere else: the database, the exports and the CLI keep it as typed.
+
+Text that is already safe to render (a translated message whose parameters were escaped) is a
+`Markdown` instance and is not escaped twice, the way markupsafe's ``Markup`` works.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from typing import Any
+
+_MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+"""CommonMark lets a backslash escape any ASCII punctuation, and an escaped character starts
+no construct: no link, image, emphasis, heading, list, table, HTML tag, autolinked URL (its
+``:`` and ``.`` are escaped), emoji or icon shortcode, directive or maths."""
+
+
+class Markdown(str):
+    """Text known to be safe to hand to a Markdown renderer as it is."""
+
+    __slots__ = ()
+
+
+def markdown_literal(value: Any) -> Markdown:
+    """``value`` as text that Streamlit's Markdown shows character for character.
+
+    Line breaks become spaces: a value is one line of a label or a message, and a blank line
+    or leading spaces would otherwise start a paragraph or a code block.
+    """
+    if isinstance(value, Markdown):
+        return value
+    text = " ".join(str(value).splitlines())
+    return Markdown(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
+
+
+def markdown_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Message parameters with every text escaped; numbers stay numbers for ``{n:.2f}``."""
+    return {
+        name: markdown_literal(value) if isinstance(value, str) else value
+        for name, value in params.items()
+    }
+
+
+def html_literal(value: Any) -> str:
+    """``value`` as text for HTML and for plotly's labels (titles, ticks, hover, legends).
+
+    Plotly turns ``<b>``, ``<br>``, ``<a href=...>`` and entities in any label into markup;
+    it decodes ``&lt;``, ``&gt;``, ``&amp;`` and ``&quot;`` back to the characters.
+    """
+    return html.escape(str(value), quote=True)
