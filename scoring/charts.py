@@ -4,6 +4,12 @@ Figures are plain functions of frames and a translator, so they are tested
 without a browser and the page only places them. Colours carry one meaning
 everywhere: green for an award, amber for a tie at the cut line that needs a
 decision, grey for the rest; a hatched bar is provisional.
+
+Plotly renders ``<b>``, ``<br>`` and ``<a href>`` in every label it draws: titles, category
+ticks, legend entries, text and hover values. Every value taken from the data (codes, titles,
+group, panel and component names, reviewers, recommending units) therefore goes through
+`label` before it goes into a figure, including the ``customdata`` a hover template shows;
+only the figures' own templates carry markup (``<br>``).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from scoring.i18n import Translator
+from scoring.literal import html_literal
 
 AWARD_COLOUR = "#2e7d32"
 CUTLINE_TIE_COLOUR = "#f29d0b"
@@ -21,6 +28,28 @@ OTHER_COLOUR = "#9e9e9e"
 LINE_COLOUR = "#b3261e"
 PANEL_COLOURS = ("#1f77b4", "#9467bd", "#17becf", "#8c564b")
 COMPONENT_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2")
+TITLE_CHARS = 18
+"""Characters of a title shown beside its code on a bar's axis."""
+
+
+def label(value: object) -> str:
+    """A data value as a plotly label that shows every character literally.
+
+    `html_literal`, with its ``&quot;`` written ``&#34;``: plotly decodes numeric entities
+    and only a few named ones (``&lt;``, ``&gt;``, ``&amp;``, not ``&quot;``), so a title
+    with a double quote would otherwise show the entity.
+    """
+    return html_literal(value).replace("&quot;", "&#34;")
+
+
+def _labels(values: pd.Series) -> pd.Series:
+    return values.map(label)
+
+
+def _entry_labels(frame: pd.DataFrame) -> pd.Series:
+    """``code title`` of each row, the title cut before escaping so no entity is cut."""
+    titles = frame["title"].fillna("").astype(str).str.slice(0, TITLE_CHARS)
+    return _labels(frame["code"].astype(str) + " " + titles)
 
 
 def _layout(figure: go.Figure, height: int) -> go.Figure:
@@ -52,12 +81,14 @@ def composite_overview(
         shown = standings[states == state]
         figure.add_trace(
             go.Scatter(
-                x=shown["group"],
+                x=_labels(shown["group"]),
                 y=shown["composite"],
                 mode="markers",
                 name=tr(f"chart.state_{state}"),
                 marker={"color": colour, "size": 10, "line": {"width": 1, "color": "white"}},
-                customdata=shown[["code", "title", "rank"]].to_numpy(),
+                customdata=shown[["code", "title", "rank"]]
+                .assign(code=_labels(shown["code"]), title=_labels(shown["title"]))
+                .to_numpy(),
                 hovertemplate="%{customdata[0]} %{customdata[1]}<br>"
                 + tr("standings.rank")
                 + " %{customdata[2]} · %{y:.2f}<extra></extra>",
@@ -66,7 +97,7 @@ def composite_overview(
     drawn = cuts.dropna(subset=["cut"])
     figure.add_trace(
         go.Scatter(
-            x=drawn["group"],
+            x=_labels(drawn["group"]),
             y=drawn["cut"],
             mode="markers",
             name=tr("chart.cut_line"),
@@ -74,7 +105,9 @@ def composite_overview(
             hovertemplate="%{x}<br>" + tr("chart.cut_line") + " %{y:.2f}<extra></extra>",
         )
     )
-    figure.update_xaxes(categoryorder="array", categoryarray=list(groups), tickangle=-30)
+    figure.update_xaxes(
+        categoryorder="array", categoryarray=[label(g) for g in groups], tickangle=-30
+    )
     figure.update_yaxes(title=tr("standings.composite"), range=[0, 100])
     return _layout(figure, 460)
 
@@ -82,7 +115,7 @@ def composite_overview(
 def group_composite(rows: pd.DataFrame, cut: float, tr: Translator) -> go.Figure:
     """One group's entries as bars in rank order, the cut line across them."""
     ordered = rows.iloc[::-1]
-    labels = ordered["code"] + " " + ordered["title"].str.slice(0, 18)
+    labels = _entry_labels(ordered)
     colours = [_STATE_COLOURS[_state(row)] for _, row in ordered.iterrows()]
     patterns = ["/" if provisional else "" for provisional in ordered["provisional"]]
     figure = go.Figure(
@@ -112,9 +145,7 @@ def contribution_bars(
 ) -> go.Figure:
     """Stacked w_k/100 * S_k per entry of one group: what each component gave the composite."""
     order = list(rows["code"])[::-1]
-    names = dict(
-        zip(rows["code"], rows["code"] + " " + rows["title"].str.slice(0, 18), strict=True)
-    )
+    names = dict(zip(rows["code"], _entry_labels(rows), strict=True))
     figure = go.Figure()
     for index, (component, own) in enumerate(parts.groupby("component", sort=False)):
         own = own.set_index("code").reindex(order)
@@ -123,7 +154,7 @@ def contribution_bars(
                 x=own["contribution"],
                 y=[names[c] for c in order],
                 orientation="h",
-                name=labels.get(str(component), str(component)),
+                name=label(labels.get(str(component), str(component))),
                 marker={"color": COMPONENT_COLOURS[index % len(COMPONENT_COLOURS)]},
                 customdata=own[["score", "weight"]].to_numpy(),
                 hovertemplate="%{y}<br>%{fullData.name}: %{x:.2f}"
@@ -142,7 +173,7 @@ def score_distributions(totals: pd.DataFrame, labels: dict[str, str], tr: Transl
         figure.add_trace(
             go.Histogram(
                 x=own["total"],
-                name=labels.get(str(panel), str(panel)),
+                name=label(labels.get(str(panel), str(panel))),
                 xbins={"start": 0, "end": 100.001, "size": 5},
                 marker={"color": PANEL_COLOURS[index % len(PANEL_COLOURS)]},
                 opacity=0.75,
@@ -163,9 +194,9 @@ def reviewer_map(reviewers: pd.DataFrame, labels: dict[str, str], tr: Translator
                 x=own["mean_deviation"],
                 y=own["sd"],
                 mode="markers+text",
-                text=own["reviewer"],
+                text=_labels(own["reviewer"]),
                 textposition="top center",
-                name=labels.get(str(panel), str(panel)),
+                name=label(labels.get(str(panel), str(panel))),
                 marker={
                     "size": 8 + 2 * own["n"].clip(upper=12),
                     "color": PANEL_COLOURS[index % len(PANEL_COLOURS)],
@@ -190,7 +221,7 @@ def reviewer_map(reviewers: pd.DataFrame, labels: dict[str, str], tr: Translator
 def rank_ranges(rows: pd.DataFrame, stability: pd.DataFrame, tr: Translator) -> go.Figure:
     """Each entry's rank now and its range when any weight moves by ±5 points."""
     merged = rows[["code", "title"]].merge(stability, on="code", how="left").iloc[::-1]
-    labels = merged["code"] + " " + merged["title"].str.slice(0, 18)
+    labels = _entry_labels(merged)
     moved = merged["max_rank"] - merged["min_rank"]
     figure = go.Figure(
         go.Scatter(
@@ -274,13 +305,13 @@ def organisations_chart(units: pd.DataFrame, tr: Translator) -> go.Figure:
         [
             go.Bar(
                 name=tr("finalise.org_shortlisted"),
-                x=units["recommender"],
+                x=_labels(units["recommender"]),
                 y=units["shortlisted"],
                 marker_color=OTHER_COLOUR,
             ),
             go.Bar(
                 name=tr("finalise.org_awarded"),
-                x=units["recommender"],
+                x=_labels(units["recommender"]),
                 y=units["awarded"],
                 marker_color=AWARD_COLOUR,
             ),
