@@ -15,6 +15,7 @@ import streamlit as st
 from scoring import context
 from scoring.errors import AssetError, PermissionDenied, ReviewDeskError
 from scoring.i18n import MarkdownTranslator
+from scoring.literal import Markdown, markdown_literal
 from scoring.permissions import Actor
 from scoring.services.accounts import actor_for
 from scoring.services.campaigns import campaigns_for
@@ -180,7 +181,7 @@ def pick_campaign(actor: Actor) -> Campaign | None:
         format_func=lambda s: by_slug[s].name,
         key="campaign_picker",
         on_change=_choose_campaign,
-        placeholder=translate("campaign.pick"),
+        placeholder=translate.plain("campaign.pick"),
     )
     st.session_state["campaign_slug"] = st.session_state[_SHOWN] = slug
     st.query_params[CAMPAIGN_PARAM] = slug
@@ -191,18 +192,14 @@ def pick_campaign(actor: Actor) -> Campaign | None:
     return by_slug[slug]
 
 
-#: Characters that Streamlit's Markdown gives a meaning to (":" starts emoji and icon
-#: shortcodes, "$" LaTeX, "~" strikethrough); each is shown literally once escaped.
-_MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|<>~$:&\"'=")
-
-
-def plain(text: str) -> str:
+def plain(text: object) -> Markdown:
     """Entry text made safe for a Markdown element: shown exactly as typed, never rendered.
 
-    Entries come from applicants' workbooks; a title such as ``**win**`` or
-    ``[click](javascript:...)`` must appear as those characters, not as formatting or a link.
+    The one escaper is `scoring.literal.markdown_literal`; this name stays for the pages
+    that call it. Its result is `Markdown`, so a message that takes it as a parameter does
+    not escape it a second time (which would show the backslashes).
     """
-    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in str(text))
+    return markdown_literal(text)
 
 
 ENTRY_PAGE = "pages/entry.py"

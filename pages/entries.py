@@ -5,6 +5,7 @@ import streamlit as st
 from pages._banner import final_banner
 from pages._shared import current_actor, entry_link, pick_campaign, progress_bar, t, thumbnail
 from scoring import context
+from scoring.literal import markdown_literal
 from scoring.services.campaigns import categories, domains
 from scoring.services.entries import REVIEW_STATES
 from scoring.services.review import gallery
@@ -21,9 +22,11 @@ if campaign is None:
 st.title(tr("gallery.title"))
 final_banner(actor, campaign)
 if actor.is_reviewer:
-    st.caption(f"{campaign.name} · {tr('gallery.mine')} · {tr(f'panel.{actor.role}')}")
+    st.caption(
+        " · ".join((markdown_literal(campaign.name), tr("gallery.mine"), tr(f"panel.{actor.role}")))
+    )
 else:
-    st.caption(f"{campaign.name} · {tr('gallery.all')}")
+    st.caption(" · ".join((markdown_literal(campaign.name), tr("gallery.all"))))
 with context.database().read() as session:
     frame = gallery(session, actor, campaign)
     category_names = [c.name for c in categories(session, campaign.id)]
@@ -33,10 +36,13 @@ if actor.is_reviewer:
 
 filters = st.columns([2, 2, 2, 3])
 chosen_categories = filters[0].multiselect(
-    tr("gallery.category"), category_names, key="gallery_categories", placeholder=tr("gallery.any")
+    tr("gallery.category"),
+    category_names,
+    key="gallery_categories",
+    placeholder=tr.plain("gallery.any"),
 )
 chosen_domains = filters[1].multiselect(
-    tr("gallery.domain"), domain_names, key="gallery_domains", placeholder=tr("gallery.any")
+    tr("gallery.domain"), domain_names, key="gallery_domains", placeholder=tr.plain("gallery.any")
 )
 if actor.is_reviewer:
     chosen_states = filters[2].multiselect(
@@ -44,7 +50,7 @@ if actor.is_reviewer:
         REVIEW_STATES[:3],
         format_func=lambda s: tr(f"state.{s}"),
         key="gallery_states",
-        placeholder=tr("gallery.any"),
+        placeholder=tr.plain("gallery.any"),
     )
     state_column = "state"
 else:
@@ -53,7 +59,7 @@ else:
         ENTRY_STATUSES,
         format_func=lambda s: tr(f"status.{s}"),
         key="gallery_statuses",
-        placeholder=tr("gallery.any"),
+        placeholder=tr.plain("gallery.any"),
     )
     state_column = "status"
 query = filters[3].text_input(tr("gallery.search"), key="gallery_search").strip().casefold()
@@ -90,7 +96,9 @@ for start in range(0, len(rows), CARDS_PER_ROW):
             else:
                 st.image(str(picture), width="stretch")
             st.text(f"{entry['code']}\n{entry['title']}")
-            st.caption(f"{entry['category']} · {entry['domain']}")
+            st.caption(
+                " · ".join((markdown_literal(entry["category"]), markdown_literal(entry["domain"])))
+            )
             if actor.is_reviewer:
                 state = entry["state"]
                 st.badge(tr(f"state.{state}"), color=BADGE_COLOURS.get(state, "gray"))

@@ -6,6 +6,7 @@ import streamlit as st
 from pages._banner import final_banner
 from pages._shared import current_actor, pick_campaign, require_page, t
 from scoring import context
+from scoring.literal import markdown_literal
 from scoring.permissions import can_manage
 from scoring.services.campaigns import components, rubric
 from scoring.services.entries import campaign_counts
@@ -18,7 +19,7 @@ campaign = pick_campaign(actor)
 if campaign is None:
     st.stop()
 
-st.title(campaign.name)
+st.title(markdown_literal(campaign.name))
 final_banner(actor, campaign)
 st.caption(tr("overview.subtitle", year=campaign.year, slug=campaign.slug))
 
@@ -55,7 +56,7 @@ st.dataframe(
             {
                 tr("method.component"): tr(f"panel.{c.key}"),
                 tr("method.weight"): c.weight,
-                tr("method.aggregate"): tr(f"method.aggregate_{c.aggregate}", trim=c.trim)
+                tr("method.aggregate"): tr.plain(f"method.aggregate_{c.aggregate}", trim=c.trim)
                 if c.kind == "panel"
                 else "—",
                 tr("method.min_reviews"): str(c.min_reviews) if c.kind == "panel" else "—",

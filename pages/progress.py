@@ -7,12 +7,12 @@ from pages._shared import (
     current_actor,
     entry_link,
     pick_campaign,
-    plain,
     progress_bar,
     require_page,
     t,
 )
 from scoring import context
+from scoring.literal import markdown_literal
 from scoring.services.entries import entries_frame
 from scoring.services.review import OPEN_STATES, next_to_score, own_conflicts
 
@@ -24,7 +24,7 @@ if campaign is None:
     st.stop()
 
 st.title(tr("progress.title"))
-st.caption(f"{campaign.name} · {tr(f'panel.{actor.role}')}")
+st.caption(" · ".join((markdown_literal(campaign.name), tr(f"panel.{actor.role}"))))
 counts = progress_bar(actor, campaign)
 with context.database().read() as session:
     frame = entries_frame(session, actor, campaign)
@@ -54,7 +54,7 @@ def _declared_conflicts() -> None:
             about.caption(
                 " · ".join(
                     (
-                        tr("my_conflicts.reason", reason=plain(conflict.reason)),
+                        tr("my_conflicts.reason", reason=conflict.reason),
                         tr("my_conflicts.declared_at", when=f"{conflict.declared_at:%Y-%m-%d}"),
                     )
                 )
