@@ -11,6 +11,7 @@ import streamlit as st
 
 from pages._shared import t
 from scoring import context
+from scoring.literal import Markdown
 from scoring.permissions import Actor, can_manage
 from scoring.services.finalise import FinalState, final_state
 from scoring.settings import get_settings
@@ -34,7 +35,9 @@ def final_banner(actor: Actor, campaign: Campaign | None) -> FinalState | None:
                 "confirm.banner",
                 at=final.finalised_at.strftime(TIME_FORMAT),
                 by=final.finalised_by,
-                sha=f"`{final.sha256}`",
+                # A hex digest, nothing in it to escape; escaped, the code span would show
+                # its backticks instead of the digest in monospace.
+                sha=Markdown(f"`{final.sha256}`"),
             ),
             icon=":material/verified:",
         )

@@ -5,14 +5,13 @@ through buttons kept out of sight, and which step shows what is `scoring.stage`'
 Before finalisation the whole show is watermarked as a rehearsal.
 """
 
-from html import escape
-
 import streamlit as st
 
 from pages._banner import final_banner
 from pages._shared import DISPLAY_SIZE, current_actor, pick_campaign, require_page, t, thumbnail
 from scoring import context
 from scoring.engine import ALL_GROUP
+from scoring.literal import html_literal, markdown_literal
 from scoring.permissions import can_manage
 from scoring.services.announce import REVEAL_ORDERS, Stage, stage
 from scoring.stage import Slide, move, slide_at
@@ -72,12 +71,22 @@ def _load(order: str) -> Stage:
 
 
 def _label(label: str | None) -> str:
-    return tr("announce.all_winners") if label == ALL_GROUP else str(label or "")
+    return tr.plain("announce.all_winners") if label == ALL_GROUP else str(label or "")
+
+
+def _shown(value: object) -> str:
+    """A value as text inside the stage's HTML: its tags escaped and its lines joined.
+
+    Streamlit reads the markup as Markdown first; a blank line inside a title would end the
+    HTML block there, and the rest of the title would be rendered as Markdown (an image
+    fetched from any host, a link) on the projector.
+    """
+    return html_literal(" ".join(str(value).splitlines()))
 
 
 def _setup() -> None:
     st.title(tr("announce.title"))
-    st.caption(campaign.name)
+    st.caption(markdown_literal(campaign.name))
     final_banner(actor, campaign)
     st.caption(tr("announce.explain"))
     order = st.radio(
@@ -95,7 +104,7 @@ def _setup() -> None:
         st.info(tr("announce.no_winners"))
         return
     for group in groups:
-        st.text(f"{_label(group.label)} · {tr('announce.count', count=len(group.winners))}")
+        st.text(f"{_label(group.label)} · {tr.plain('announce.count', count=len(group.winners))}")
     if st.button(tr("announce.start"), type="primary", icon=":material/slideshow:"):
         st.session_state[STATE] = {"order": order, "step": 0}
         st.rerun()
@@ -103,7 +112,9 @@ def _setup() -> None:
 
 def _standing(winner) -> str:
     """Its rank, or for a committee award the committee, never a misleading low place."""
-    return tr("announce.committee") if winner.override else tr("announce.rank", rank=winner.rank)
+    if winner.override:
+        return tr.plain("announce.committee")
+    return tr.plain("announce.rank", rank=winner.rank)
 
 
 def _html(markup: str) -> None:
@@ -112,12 +123,15 @@ def _html(markup: str) -> None:
 
 def _close(slide: Slide, seal: str | None) -> None:
     """The last step: thanks (or nothing to announce) and the seal the list is announced under."""
-    words = tr("announce.the_end") if slide.kind == "end" else tr("stage.nothing")
-    _html(f"<div class='rd-group'>{escape(words)}</div>")
+    words = tr.plain("announce.the_end") if slide.kind == "end" else tr.plain("stage.nothing")
+    _html(f"<div class='rd-group'>{_shown(words)}</div>")
     if seal:
-        _html(f"<div class='rd-seal'>{escape(tr('stage.seal'))}<br><code>{seal}</code></div>")
+        _html(
+            f"<div class='rd-seal'>{_shown(tr.plain('stage.seal'))}<br>"
+            f"<code>{_shown(seal)}</code></div>"
+        )
     else:
-        _html(f"<div class='rd-seal'>{escape(tr('stage.no_seal'))}</div>")
+        _html(f"<div class='rd-seal'>{_shown(tr.plain('stage.no_seal'))}</div>")
 
 
 def _winner(slide: Slide) -> None:
@@ -127,15 +141,15 @@ def _winner(slide: Slide) -> None:
     if image is not None:
         picture.image(str(image), width="stretch")
     words.markdown(
-        f"<div class='rd-title'>{escape(latest.title)}</div>"
-        f"<div class='rd-applicant'>{escape(latest.applicant)}</div>"
-        f"<div class='rd-meta'>{escape(latest.code)} · {escape(_standing(latest))}</div>",
+        f"<div class='rd-title'>{_shown(latest.title)}</div>"
+        f"<div class='rd-applicant'>{_shown(latest.applicant)}</div>"
+        f"<div class='rd-meta'>{_shown(latest.code)} · {_shown(_standing(latest))}</div>",
         unsafe_allow_html=True,
     )
     if slide.earlier:
         _html(
             "<div class='rd-earlier'>"
-            + "<br>".join(f"{escape(w.title)} · {escape(w.applicant)}" for w in slide.earlier)
+            + "<br>".join(f"{_shown(w.title)} · {_shown(w.applicant)}" for w in slide.earlier)
             + "</div>"
         )
 
@@ -163,17 +177,17 @@ def _stage() -> None:
     slide = slide_at(shown.groups, int(state.get("step", 0)))
     _html(STAGE_CSS)
     if shown.rehearsal:
-        _html(f"<div class='rd-watermark'>{escape(tr('stage.rehearsal'))}</div>")
-    _html(f"<div class='rd-campaign'>{escape(campaign.name)}</div>")
+        _html(f"<div class='rd-watermark'>{_shown(tr.plain('stage.rehearsal'))}</div>")
+    _html(f"<div class='rd-campaign'>{_shown(campaign.name)}</div>")
     if slide.kind in ("end", "nothing"):
         _close(slide, shown.sha256)
     else:
-        _html(f"<div class='rd-group'>{escape(_label(slide.label))}</div>")
+        _html(f"<div class='rd-group'>{_shown(_label(slide.label))}</div>")
         if slide.kind == "waiting":
-            _html(f"<div class='rd-waiting'>{escape(tr('announce.waiting'))}</div>")
+            _html(f"<div class='rd-waiting'>{_shown(tr.plain('announce.waiting'))}</div>")
         else:
             _winner(slide)
-    _html(f"<div class='rd-hint'>{escape(tr('stage.hint'))}</div>")
+    _html(f"<div class='rd-hint'>{_shown(tr.plain('stage.hint'))}</div>")
     _keys(shown.groups, slide.index)
 
 

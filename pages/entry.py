@@ -9,7 +9,6 @@ from pages._shared import (
     ENTRY_PAGE,
     current_actor,
     pick_campaign,
-    plain,
     run_write,
     sign_out_if_inactive,
     t,
@@ -17,6 +16,7 @@ from pages._shared import (
 )
 from scoring import charts, context
 from scoring.errors import ReviewDeskError, StaleEdit
+from scoring.literal import Markdown, html_literal, markdown_literal
 from scoring.services.review import (
     AssetView,
     EntryView,
@@ -48,6 +48,14 @@ try:
 except ReviewDeskError as error:
     st.error(error.markdown(tr.lang))
     st.stop()
+
+
+def _number(value: float, spec: str = "g") -> Markdown:
+    """A number for a message: digits and a point, shown as they are without escaping.
+
+    Escaped, the point of "0.5" would reach a widget's aria-label as "0\\.5".
+    """
+    return Markdown(format(value, spec))
 
 
 def _size(size: int) -> str:
@@ -83,9 +91,9 @@ def _images(entry: EntryView) -> None:
         on_click=step,
         args=(-1,),
     )
+    position = tr.plain("entry_page.image_of", index=index + 1, count=count)
     steps[1].markdown(
-        f"<div style='text-align:center'>{tr('entry_page.image_of', index=index + 1, count=count)}"
-        f"</div>",
+        f"<div style='text-align:center'>{html_literal(position)}</div>",
         unsafe_allow_html=True,
     )
     steps[2].button(
@@ -103,7 +111,7 @@ def _materials(entry: EntryView) -> None:
         with st.container(border=True):
             name, kind, size, action = st.columns([5, 1, 1, 2], vertical_alignment="center")
             name.text(asset.filename)
-            kind.caption(_file_type(asset))
+            kind.caption(markdown_literal(_file_type(asset)))
             size.caption(_size(asset.size_bytes))
             action.download_button(
                 tr("entry_page.download"),
@@ -120,7 +128,7 @@ def _materials(entry: EntryView) -> None:
 
 def _details(entry: EntryView) -> None:
     st.caption(
-        " · ".join(plain(part) for part in (entry.category, entry.domain))
+        " · ".join(markdown_literal(part) for part in (entry.category, entry.domain))
         + f" · {tr(f'kind.{entry.kind}')}"
     )
     facts = st.columns(2)
@@ -242,7 +250,7 @@ def _save(sheet: SheetView, entry_code: str, submit: bool) -> bool:
 @st.dialog(" ")
 def _confirm_submit(sheet: SheetView, entry_code: str, total: float) -> None:
     st.subheader(tr("score.confirm_title"))
-    st.write(tr("score.confirm_text", code=plain(entry_code), total=f"{total:.2f}"))
+    st.write(tr("score.confirm_text", code=entry_code, total=_number(total, ".2f")))
     confirm, cancel = st.columns(2)
     pressed = confirm.button(
         tr("score.confirm"), type="primary", width="stretch", key="confirm_submit"
@@ -263,12 +271,12 @@ def _criterion_input(
     criterion and its step when the value is off the step; nothing is changed silently.
     """
     widget = _points_key(entry_code, generation, criterion.key)
-    st.markdown(f"**{plain(criterion.name)}**")
+    st.markdown(f"**{markdown_literal(criterion.name)}**")
     if criterion.description:
-        st.caption(plain(criterion.description))
+        st.caption(markdown_literal(criterion.description))
     stored = sheet.points.get(criterion.key)
     st.number_input(
-        tr("score.range", maximum=f"{criterion.max_points:g}", step=f"{criterion.step:g}"),
+        tr("score.range", maximum=_number(criterion.max_points), step=_number(criterion.step)),
         min_value=0.0,
         max_value=float(criterion.max_points),
         value=None if stored is None else float(stored),
@@ -424,7 +432,7 @@ def _confirm_conflict(entry_code: str, sheet_status: str) -> None:
         "draft": ["conflict_confirm.withdraw_draft"],
     }.get(sheet_status, [])
     consequences += ["conflict_confirm.leaves_list", "conflict_confirm.final"]
-    st.write(tr("conflict_confirm.intro", code=plain(entry_code)))
+    st.write(tr("conflict_confirm.intro", code=entry_code))
     st.markdown("\n".join(f"- {tr(key)}" for key in consequences))
     reason = st.text_input(tr("conflict.reason"), key=f"conflict_reason_{entry_code}")
     confirm, cancel = st.columns(2)
@@ -452,7 +460,7 @@ def _conflict(entry_code: str) -> None:
 
 # --- layout -----------------------------------------------------------------------------------
 
-st.title(plain(f"{entry.code} · {entry.title}"))
+st.title(markdown_literal(f"{entry.code} · {entry.title}"))
 _details(entry)
 if actor.is_reviewer:
     left, right = st.columns([3, 2], gap="large")

@@ -13,6 +13,7 @@ from pages._shared import (
     t,
 )
 from scoring import context
+from scoring.literal import markdown_literal
 from scoring.permissions import can_manage
 from scoring.services.meeting import close_rounds, open_codes, open_rounds, revisions
 from scoring.services.standings import live_standings
@@ -25,7 +26,7 @@ if campaign is None:
     st.stop()
 
 st.title(tr("meeting.title"))
-st.caption(campaign.name)
+st.caption(markdown_literal(campaign.name))
 final_banner(actor, campaign)
 st.caption(tr("meeting.explain"))
 
@@ -77,11 +78,13 @@ else:
     st.dataframe(
         pd.DataFrame(
             {
-                tr("entry.code"): changes["code"],
-                tr("meeting.reviewer"): changes["reviewer"],
-                tr("meeting.at"): changes["at"].map(lambda at: at.strftime("%Y-%m-%d %H:%M:%S")),
-                tr("meeting.before"): changes["old_points"].map(_points),
-                tr("meeting.after"): changes["new_points"].map(_points),
+                tr.plain("entry.code"): changes["code"],
+                tr.plain("meeting.reviewer"): changes["reviewer"],
+                tr.plain("meeting.at"): changes["at"].map(
+                    lambda at: at.strftime("%Y-%m-%d %H:%M:%S")
+                ),
+                tr.plain("meeting.before"): changes["old_points"].map(_points),
+                tr.plain("meeting.after"): changes["new_points"].map(_points),
             }
         ),
         hide_index=True,

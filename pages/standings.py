@@ -7,6 +7,8 @@ from pages._banner import final_banner, refresh_every, standings_caption
 from pages._shared import current_actor, pick_campaign, require_page, sign_out_if_inactive, t
 from scoring import charts, context
 from scoring.errors import ReviewDeskError
+from scoring.i18n import Translator
+from scoring.literal import markdown_literal
 from scoring.permissions import can_see_standings
 from scoring.services.campaigns import get_campaign
 from scoring.services.standings import LiveStandings, last_change, live_standings
@@ -26,7 +28,7 @@ if campaign is None:
     st.stop()
 
 st.title(tr("standings.title"))
-st.caption(campaign.name)
+st.caption(markdown_literal(campaign.name))
 final = final_banner(actor, campaign)
 
 
@@ -50,13 +52,13 @@ filters = st.columns([2, 2, 2, 2])
 view = filters[0].selectbox(
     tr("standings.view"),
     VIEW_CHOICES,
-    format_func=lambda v: tr(f"standings.view_{v}"),
+    format_func=lambda v: tr.plain(f"standings.view_{v}"),
     key="standings_view",
 )
 focus = filters[1].selectbox(
     tr("standings.focus"),
     ["", *groups],
-    format_func=lambda g: g or tr("standings.all_groups"),
+    format_func=lambda g: g or tr.plain("standings.all_groups"),
     key="standings_focus",
 )
 search = filters[2].text_input(tr("standings.search"), key="standings_search").strip()
@@ -110,14 +112,15 @@ def _table(live: LiveStandings, shown: pd.DataFrame) -> None:
     sections = section_key(shown, view)
     order = section_order(view, groups, live.category_order, live.domain_order)
     group_at = {g: i for i, g in enumerate(groups)}
+    cells = Translator(tr.lang)  # table cells are plain text: a typed reason shows as typed
     for section in [s for s in order if (sections == s).any()]:
         rows = shown[sections == section]
         rows = rows.assign(_at=rows["group"].map(group_at)).sort_values(
             ["_at", "rank", "code"], kind="stable"
         )
-        st.subheader(str(section))
+        st.subheader(markdown_literal(section))
         st.dataframe(
-            standings_table(rows, live.method, tr, with_group=view != "rank_group"),
+            standings_table(rows, live.method, cells, with_group=view != "rank_group"),
             hide_index=True,
             width="stretch",
         )
@@ -188,12 +191,12 @@ def _diagnostics(live: LiveStandings, labels: dict[str, str]) -> None:
     st.dataframe(
         summary.rename(
             columns={
-                "panel": tr("standings.group"),
-                "reviewer": tr("standings.outlier_reviewer"),
-                "n": tr("standings.reviewer_n"),
-                "mean": tr("standings.reviewer_mean"),
-                "sd": tr("standings.reviewer_sd"),
-                "mean_deviation": tr("standings.reviewer_deviation"),
+                "panel": tr.plain("standings.group"),
+                "reviewer": tr.plain("standings.outlier_reviewer"),
+                "n": tr.plain("standings.reviewer_n"),
+                "mean": tr.plain("standings.reviewer_mean"),
+                "sd": tr.plain("standings.reviewer_sd"),
+                "mean_deviation": tr.plain("standings.reviewer_deviation"),
             }
         ).style.format(precision=2),
         hide_index=True,
@@ -210,11 +213,11 @@ def _diagnostics(live: LiveStandings, labels: dict[str, str]) -> None:
         ]
         .rename(
             columns={
-                "panel": tr("standings.group"),
-                "reviewer": tr("standings.outlier_reviewer"),
-                "code": tr("entry.code"),
-                "counted": tr("standings.outlier_total"),
-                "entry_mean": tr("standings.outlier_entry_mean"),
+                "panel": tr.plain("standings.group"),
+                "reviewer": tr.plain("standings.outlier_reviewer"),
+                "code": tr.plain("entry.code"),
+                "counted": tr.plain("standings.outlier_total"),
+                "entry_mean": tr.plain("standings.outlier_entry_mean"),
             }
         )
         .style.format(precision=2),
