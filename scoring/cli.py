@@ -125,7 +125,9 @@ def cmd_standings(args: argparse.Namespace) -> None:
             json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
         else:
-            standings_frame(session, CLI, campaign).to_csv(sys.stdout, index=False)
+            from scoring.export.cells import csv_frame  # text never runs as a formula
+
+            csv_frame(standings_frame(session, CLI, campaign)).to_csv(sys.stdout, index=False)
 
 
 def cmd_export(args: argparse.Namespace) -> None:

@@ -1,4 +1,8 @@
-"""Writing cells safely and readably: numbers as numbers, text never run as a formula."""
+"""Writing cells safely and readably: numbers as numbers, text never run as a formula.
+
+One home for both kinds of file a spreadsheet opens: `put` for the .xlsx export, `csv_text`
+and `csv_frame` for every CSV the product writes (the audit log, `reviewdesk standings`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import math
 import unicodedata
 from typing import Any
 
+import pandas as pd
 from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -13,6 +18,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 #: Text starting with one of these is a formula (or a DDE trigger) to a spreadsheet.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: What a CSV text cell that would start a formula (or with this quote) is prefixed with.
+CSV_QUOTE = "'"
 DECIMALS = 4
 NUMBER_FORMAT = "0.0000"
 HEADER_FONT = Font(bold=True)
@@ -44,6 +51,27 @@ def put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
         if text.startswith(FORMULA_TRIGGERS):
             cell.quotePrefix = True
     return cell
+
+
+def csv_text(text: str) -> str:
+    """A text cell of a CSV file, shown by a spreadsheet as text and never run as a formula.
+
+    A CSV cell has no type, so a title like ``=HYPERLINK(...)`` would be a live link in Excel
+    or WPS: it is prefixed with a single quote, the usual defence. A text that starts with a
+    quote is prefixed too, so the rule can be undone: drop one leading quote from any text
+    cell that has one. Only text goes through here; a number (-3) is written as it is.
+    """
+    if text.startswith((*FORMULA_TRIGGERS, CSV_QUOTE)):
+        return CSV_QUOTE + text
+    return text
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with `csv_text` applied to each text value, for ``to_csv``."""
+    out = frame.copy()
+    for column in frame.select_dtypes(include=["object", "string"]).columns:
+        out[column] = frame[column].map(lambda v: csv_text(v) if isinstance(v, str) else v)
+    return out
 
 
 def display_width(value: Any) -> int:

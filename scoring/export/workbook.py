@@ -119,8 +119,15 @@ def _title(sheet: Worksheet, text: str, width: int, mark: bool) -> None:
     sheet.row_dimensions[1].height = 24
 
 
+def print_text(value: str) -> str:
+    """Data as text of a printed page's header: ``&`` starts a code there (``&D`` prints the
+    date, ``&P`` the page number, ``&"font"`` changes the font), so each is doubled."""
+    return value.replace("&", "&&")
+
+
 def _mark_print_header(sheet: Worksheet, before: str = "") -> None:
     """The not-final mark in the centre of every printed page's header."""
+    before = print_text(before)
     sheet.oddHeader.center.text = f"{before} · {NOT_FINAL_MARK}" if before else NOT_FINAL_MARK
     sheet.oddHeader.center.color = MARK_COLOR[2:]
     sheet.oddHeader.center.font = "-,Bold"
@@ -172,8 +179,8 @@ def _winner_sheet(
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:2"
     sheet.print_options.horizontalCentered = True
-    sheet.oddHeader.left.text = campaign
-    sheet.oddHeader.center.text = group
+    sheet.oddHeader.left.text = print_text(campaign)
+    sheet.oddHeader.center.text = print_text(group)
     sheet.oddHeader.right.text = day
     sheet.oddFooter.center.text = "&P / &N"
     if not final:

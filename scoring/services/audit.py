@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from scoring.export.cells import csv_text
 from scoring.i18n import translate
 from scoring.permissions import Actor, can_manage
 from scoring.services.guard import authorise
@@ -196,7 +197,11 @@ def events_csv(
 ) -> bytes:
     """Every event matching the filters as CSV (UTF-8 with BOM, for spreadsheet software).
 
-    The hash columns come along so that whoever keeps the file can check it later.
+    The hash columns come along so that whoever keeps the file can check it later. Who, the
+    action and the target are text that came from outside (a target is an entry code, a file
+    name, a username): each goes through `csv_text`, so a spreadsheet never runs one as a
+    formula. The old and new values are JSON, whose text starts with a quote, a bracket or a
+    number, never with a formula.
     """
     authorise(session, actor, can_manage, "audit.read", campaign=campaign_id)
     out = io.StringIO()
@@ -209,9 +214,9 @@ def events_csv(
             [
                 event.id,
                 event.at.isoformat(),
-                event.actor,
-                event.action,
-                event.target,
+                csv_text(event.actor),
+                csv_text(event.action),
+                csv_text(event.target),
                 _json(event.old_value),
                 _json(event.new_value),
                 event.content_hash,
