@@ -13,6 +13,7 @@ from pages._shared import (
     t,
 )
 from scoring import context
+from scoring.literal import markdown_literal
 from scoring.permissions import can_manage
 from scoring.services.assignments import assign, auto_assign, coverage_matrix, unassign
 from scoring.services.campaigns import components
@@ -27,7 +28,7 @@ if campaign is None:
     st.stop()
 
 st.title(tr("assign_page.title"))
-st.caption(campaign.name)
+st.caption(markdown_literal(campaign.name))
 final_banner(actor, campaign)
 
 CELL_STYLE = {

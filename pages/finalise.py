@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from pages._banner import final_banner
-from pages._shared import current_actor, pick_campaign, plain, require_page, run_write, t
+from pages._shared import current_actor, pick_campaign, require_page, run_write, t
 from scoring import charts, context
+from scoring.literal import markdown_literal
 from scoring.permissions import can_manage
 from scoring.services.export import export_workbook, organisation_results
 from scoring.services.finalise import (
@@ -30,7 +31,7 @@ if campaign is None:
     st.stop()
 
 st.title(tr("finalise.title"))
-st.caption(campaign.name)
+st.caption(markdown_literal(campaign.name))
 final_banner(actor, campaign)
 
 with context.database().read() as session:
@@ -76,7 +77,7 @@ for panel in panels:
     state.markdown(
         f"**{name}** · "
         + (
-            tr("finalise.locked", reason=plain(panel.lock_reason))
+            tr("finalise.locked", reason=panel.lock_reason)
             if panel.locked
             else tr("finalise.open")
         )
@@ -148,10 +149,10 @@ for row in overridden.to_dict("records"):
     cells[0].markdown(
         tr(
             "finalise.override_line",
-            code=plain(row["code"]),
-            title=plain(row["title"]),
+            code=row["code"],
+            title=row["title"],
             award=tr("finalise.yes" if row["award"] else "finalise.no"),
-            reason=plain(row["override"]),
+            reason=row["override"],
         )
     )
     if cells[1].button(tr("finalise.clear"), key=f"clear_{row['code']}", disabled=finalised):
@@ -213,10 +214,10 @@ def _decision_lines(decisions) -> None:
             "- "
             + tr(
                 "confirm.finalise_decision",
-                code=plain(d.code),
-                title=plain(d.title),
+                code=d.code,
+                title=d.title,
                 award=tr("finalise.yes" if d.award else "finalise.no"),
-                reason=plain(d.reason),
+                reason=d.reason,
             )
         )
     if not decisions:
@@ -225,16 +226,16 @@ def _decision_lines(decisions) -> None:
 
 def _finalise_dialog(preview: FinalisePreview) -> None:
     """What the freeze will hold, the reasons it still needs, then the one button that freezes."""
-    st.markdown(tr("confirm.finalise_intro", campaign=plain(campaign.name)))
+    st.markdown(tr("confirm.finalise_intro", campaign=campaign.name))
     if preview.refusal is not None:
-        st.error(tr("confirm.finalise_refused", reason=preview.refusal.message(tr.lang)))
+        st.error(tr("confirm.finalise_refused", reason=preview.refusal.markdown(tr.lang)))
     st.markdown(f"**{tr('confirm.finalise_groups', count=len(preview.groups))}**")
     for group in preview.groups:
-        winners = ", ".join(f"{plain(c)} {plain(t)}" for c, t in group.winners)
+        winners = ", ".join(markdown_literal(f"{c} {t}") for c, t in group.winners)
         st.markdown(
             tr(
                 "confirm.finalise_group",
-                group=plain(group.group),
+                group=group.group,
                 quota=group.quota,
                 count=len(group.winners),
             )

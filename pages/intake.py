@@ -16,9 +16,11 @@ from pages._shared import (
     t,
 )
 from scoring import context
+from scoring.errors import rendered
 from scoring.importers.entries import apply_entries_import, plan_entries_import
 from scoring.importers.scores import apply_scores_import, plan_scores_import
 from scoring.importers.votes import apply_votes_import, plan_votes_import
+from scoring.literal import markdown_literal
 from scoring.permissions import can_manage
 from scoring.services.entries import entries_frame, shortlist, top_by_votes, unshortlist
 from scoring.services.precheck import decide, flag_messages, precheck_flags
@@ -31,7 +33,7 @@ if campaign is None:
     st.stop()
 
 st.title(tr("intake.title"))
-st.caption(campaign.name)
+st.caption(markdown_literal(campaign.name))
 final_banner(actor, campaign)
 FLASH = "intake_flash"
 
@@ -48,12 +50,15 @@ def _flash(tab: str) -> None:
 
 
 def _problems_table(problems) -> None:
+    """The report as a table: its cells are plain text, so file names and values stay as typed."""
     st.dataframe(
         pd.DataFrame(
             {
                 tr("intake.row"): [p.row if p.row is not None else "—" for p in problems],
                 tr("intake.column"): [_headers().get(p.column, p.column or "—") for p in problems],
-                tr("intake.reason"): [tr(p.key, **p.params) for p in problems],
+                tr("intake.reason"): [
+                    tr.plain(p.key, **rendered(p.params, tr.lang)) for p in problems
+                ],
             }
         ),
         hide_index=True,
@@ -110,8 +115,8 @@ def _entries_tab() -> None:
             _problems_table(plan.report.problems)
             return
         st.success(tr("intake.ready", entries=len(plan.entries), files=plan.file_count))
-        for warning in plan.report.warnings:
-            st.caption(f"• {warning.markdown(tr.lang)}")
+        for warning in plan.report.warnings:  # an unknown column names a header of the file
+            st.caption(markdown_literal(f"• {warning.message(tr.lang)}"))
         preview = pd.DataFrame([p.values for p in plan.entries]).rename(columns=_headers())
         st.dataframe(preview, hide_index=True, width="stretch", height=240)
         if st.button(tr("intake.confirm"), type="primary", key="entries_confirm"):
