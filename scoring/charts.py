@@ -33,13 +33,8 @@ TITLE_CHARS = 18
 
 
 def label(value: object) -> str:
-    """A data value as a plotly label that shows every character literally.
-
-    `html_literal`, with its ``&quot;`` written ``&#34;``: plotly decodes numeric entities
-    and only a few named ones (``&lt;``, ``&gt;``, ``&amp;``, not ``&quot;``), so a title
-    with a double quote would otherwise show the entity.
-    """
-    return html_literal(value).replace("&quot;", "&#34;")
+    """A data value as a plotly label that shows every character literally."""
+    return html_literal(value)
 
 
 def _labels(values: pd.Series) -> pd.Series:

@@ -54,7 +54,9 @@ def markdown_params(params: dict[str, Any]) -> dict[str, Any]:
 def html_literal(value: Any) -> str:
     """``value`` as text for HTML and for plotly's labels (titles, ticks, hover, legends).
 
-    Plotly turns ``<b>``, ``<br>``, ``<a href=...>`` and entities in any label into markup;
-    it decodes ``&lt;``, ``&gt;``, ``&amp;`` and ``&quot;`` back to the characters.
+    Plotly turns ``<b>``, ``<br>``, ``<a href=...>`` and entities in any label into markup.
+    It decodes ``&lt;``, ``&gt;``, ``&amp;`` and numeric entities back to the characters,
+    but not ``&quot;``: quotes are written as numeric entities, which browsers read alike.
     """
-    return html.escape(str(value), quote=True)
+    text = html.escape(str(value), quote=False)
+    return text.replace('"', "&#34;").replace("'", "&#39;")

@@ -38,5 +38,5 @@ def test_a_refusal_on_a_page_shows_the_code_it_names_literally():
 
 def test_chart_labels_carry_no_tags():
     assert html_literal('<a href="http://evil.test">x</a>') == (
-        "&lt;a href=&quot;http://evil.test&quot;&gt;x&lt;/a&gt;"
+        "&lt;a href=&#34;http://evil.test&#34;&gt;x&lt;/a&gt;"
     )
