@@ -32,7 +32,7 @@ scope = cols[0].radio(
     format_func=lambda s: tr(f"audit.scope_{s}"),
 )
 action = cols[1].selectbox(
-    tr("audit.action"), ["", *actions], format_func=lambda a: a or tr("common.any")
+    tr("audit.action"), ["", *actions], format_func=lambda a: a or tr.plain("common.any")
 )
 who = cols[2].text_input(tr("audit.who")).strip().lower()
 page_number = cols[3].number_input(tr("audit_chain.page"), min_value=1, value=1, step=1)
