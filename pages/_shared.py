@@ -15,7 +15,6 @@ import streamlit as st
 from scoring import context
 from scoring.errors import AssetError, PermissionDenied, ReviewDeskError
 from scoring.i18n import MarkdownTranslator
-from scoring.literal import Markdown, markdown_literal
 from scoring.permissions import Actor
 from scoring.services.accounts import actor_for
 from scoring.services.campaigns import campaigns_for
@@ -190,16 +189,6 @@ def pick_campaign(actor: Actor) -> Campaign | None:
         return None
     st.session_state[CAMPAIGN_OF_RUN] = by_slug[slug].name
     return by_slug[slug]
-
-
-def plain(text: object) -> Markdown:
-    """Entry text made safe for a Markdown element: shown exactly as typed, never rendered.
-
-    The one escaper is `scoring.literal.markdown_literal`; this name stays for the pages
-    that call it. Its result is `Markdown`, so a message that takes it as a parameter does
-    not escape it a second time (which would show the backslashes).
-    """
-    return markdown_literal(text)
 
 
 ENTRY_PAGE = "pages/entry.py"
