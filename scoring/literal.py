@@ -21,8 +21,15 @@ from typing import Any
 
 _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 """CommonMark lets a backslash escape any ASCII punctuation, and an escaped character starts
-no construct: no link, image, emphasis, heading, list, table, HTML tag, autolinked URL (its
-``:`` and ``.`` are escaped), emoji or icon shortcode, directive or maths."""
+no construct: no link, image, emphasis, heading, list, table, HTML tag, emoji or icon
+shortcode, directive or maths."""
+
+_AUTOLINK_START = re.compile(r"(?i)(?<=https)(?=\\:)|(?<=http)(?=\\:)|(?<=www)(?=\\\.)|(?=\\@)")
+"""Where GitHub's autolinking would still find an address. It reads the text *after* the
+escapes are resolved, so an escaped ``http://``, ``www.`` or ``a@b.cn`` still becomes a link;
+an invisible word joiner (U+2060) placed there breaks the pattern and shows nothing."""
+
+WORD_JOINER = "\u2060"
 
 
 class Markdown(str):
@@ -40,7 +47,8 @@ def markdown_literal(value: Any) -> Markdown:
     if isinstance(value, Markdown):
         return value
     text = " ".join(str(value).splitlines())
-    return Markdown(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return Markdown(_AUTOLINK_START.sub(WORD_JOINER, escaped))
 
 
 def markdown_params(params: dict[str, Any]) -> dict[str, Any]:

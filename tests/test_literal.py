@@ -40,3 +40,12 @@ def test_chart_labels_carry_no_tags():
     assert html_literal('<a href="http://evil.test">x</a>') == (
         "&lt;a href=&#34;http://evil.test&#34;&gt;x&lt;/a&gt;"
     )
+
+
+def test_addresses_in_data_do_not_autolink():
+    """GitHub autolinking reads the unescaped text: an invisible joiner breaks each address."""
+    for address in ("http://evil.test/p", "HTTPS://evil.test", "www.evil.test", "a@evil.test"):
+        shown = markdown_literal(address)
+        assert "\u2060" in shown
+        assert shown.replace("\\", "").replace("\u2060", "") == address
+    assert "\u2060" not in markdown_literal("A-01 1.5 智慧城市 (http) www")

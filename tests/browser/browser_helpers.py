@@ -11,6 +11,8 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
+from scoring.literal import markdown_literal
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 DEMO_PASSWORD = "review2020"
@@ -246,3 +248,9 @@ def dismiss_toasts(page: Page) -> None:
     for _ in range(toasts.count()):
         toasts.first.get_by_role("button").click()
     expect(toasts).to_have_count(0)
+
+
+def as_shown(typed: str) -> str:
+    """What a reader sees of ``typed`` in a Markdown element: every character as typed, plus
+    the invisible word joiners that keep an address from becoming a link."""
+    return re.sub(r"\\(.)", r"\1", markdown_literal(typed))
