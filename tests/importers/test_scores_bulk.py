@@ -1,0 +1,287 @@
+"""The bulk score import writes what one save at a time wrote, on both databases.
+
+The reference is the import as it was: for each sheet, in the order of its first row,
+``assign`` then ``write_sheet``. The same rows go through the bulk import into one campaign
+and through the reference into a twin campaign; sheets, points and audit events must match,
+on a first import and on a revision, and the audit chain must hold afterwards.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from scoring.errors import ValidationFailed
+from scoring.services.assignments import assign
+from scoring.services.audit import check_chain
+from scoring.services.campaigns import panel_component, rubric
+from scoring.services.sheets import write_sheet
+from scoring.storage.models import (
+    Account,
+    Assignment,
+    AuditEvent,
+    Campaign,
+    Criterion,
+    Entry,
+    Score,
+    ScoreSheet,
+)
+from tests.factories import ORGANISER, make_campaign, make_entry
+from tests.importers.import_helpers import row_counts, run_import, write_csv
+
+HEADER = ["reviewer", "code", "criterion", "score", "comment"]
+SLUGS = ("test-2020", "twin-2020")
+FIRST = [
+    ["expert1", "A-1", "innovation", "50", ""],
+    ["expert1", "A-1", "成效性", "30.5", "扎实"],  # a criterion named by its name
+    ["expert2", "A-1", "innovation", "40", ""],  # incomplete: stays a draft
+    ["EXPERT2", "A-2", "innovation", "20", ""],  # usernames are not case-sensitive
+    ["expert2", "A-2", "impact", "10", ""],
+    ["media1", "A-2", "story", "88", "好故事"],
+]
+REVISION = [
+    ["expert1", "A-1", "innovation", "55", ""],  # submitted sheet revised: stays submitted
+    ["expert2", "A-1", "impact", "12", ""],  # the file alone is incomplete: still a draft
+    ["expert2", "A-2", "innovation", "20", ""],  # unchanged: no sheet.save event
+    ["media1", "A-1", "story", "70", ""],  # a new sheet and a new assignment
+]
+
+
+@pytest.fixture
+def twins(database, password_hash):
+    """Two campaigns with the same entries; expert1 is already assigned A-1 in both."""
+
+    def setup(session):
+        reviewers = {}
+        for username, role in (("expert1", "expert"), ("expert2", "expert"), ("media1", "media")):
+            account = Account(
+                username=username, display_name=username, role=role, password_hash=password_hash
+            )
+            session.add(account)
+            reviewers[username] = account
+        session.flush()
+        for slug in SLUGS:
+            campaign = make_campaign(session, slug=slug)
+            first = make_entry(session, campaign, "A-1")
+            make_entry(session, campaign, "A-2")
+            assign(session, ORGANISER, entry=first, reviewer=reviewers["expert1"])
+
+    database.write(setup)
+    return database
+
+
+@pytest.fixture
+def password_hash() -> str:
+    from scoring.services.accounts import hash_password
+
+    return hash_password("secret-pass")
+
+
+def reference_import(database, slug: str, lines: list[list[str]], *, submit: bool) -> None:
+    """The import as it was: one ``assign`` and one ``write_sheet`` per sheet."""
+
+    def work(session):
+        campaign = session.exec(select(Campaign).where(Campaign.slug == slug)).one()
+        sheets: dict[tuple[str, str], dict] = {}
+        for username, code, criterion_name, score, comment in lines:
+            reviewer = session.exec(select(Account).where(Account.username == username.lower()))
+            reviewer = reviewer.one()
+            entry = session.exec(
+                select(Entry).where(Entry.campaign_id == campaign.id, Entry.code == code)
+            ).one()
+            component = panel_component(session, campaign.id, reviewer.role)
+            criteria = rubric(session, component.id)
+            criterion = next(c for c in criteria if criterion_name in (c.key, c.name))
+            sheet = sheets.setdefault(
+                (reviewer.username, code),
+                {"reviewer": reviewer, "entry": entry, "points": {}, "comment": None},
+            )
+            sheet["points"][criterion.key] = float(score)
+            sheet["criteria"] = criteria
+            if comment:
+                sheet["comment"] = comment
+        for sheet in sheets.values():
+            assign(session, ORGANISER, entry=sheet["entry"], reviewer=sheet["reviewer"])
+            complete = all(c.key in sheet["points"] for c in sheet["criteria"])
+            write_sheet(
+                session,
+                ORGANISER,
+                reviewer=sheet["reviewer"],
+                entry=sheet["entry"],
+                points=sheet["points"],
+                comment=sheet["comment"],
+                submit=submit and complete,
+            )
+
+    database.write(work)
+
+
+def stored(database, slug: str) -> dict:
+    """What a user of the campaign sees: sheets with their points, assignments, audit events."""
+    with database.read() as session:
+        campaign = session.exec(select(Campaign).where(Campaign.slug == slug)).one()
+        sheets = {}
+        for sheet, code, username in session.exec(
+            select(ScoreSheet, Entry.code, Account.username)
+            .join(Entry, Entry.id == ScoreSheet.entry_id)
+            .join(Account, Account.id == ScoreSheet.reviewer_id)
+            .where(Entry.campaign_id == campaign.id)
+        ):
+            points = dict(
+                session.exec(
+                    select(Criterion.key, Score.points)
+                    .join(Criterion, Criterion.id == Score.criterion_id)
+                    .where(Score.sheet_id == sheet.id)
+                ).all()
+            )
+            submitted = sheet.submitted_at is not None
+            sheets[(code, username)] = (
+                sheet.panel,
+                sheet.status,
+                sheet.version,
+                sheet.comment,
+                submitted,
+                points,
+            )
+        assignments = set(
+            session.exec(
+                select(Entry.code, Account.username)
+                .select_from(Assignment)
+                .join(Entry, Entry.id == Assignment.entry_id)
+                .join(Account, Account.id == Assignment.reviewer_id)
+                .where(Entry.campaign_id == campaign.id)
+            ).all()
+        )
+        events = [
+            (e.actor, e.action, e.target, e.old_value, e.new_value)
+            for e in session.exec(
+                select(AuditEvent)
+                .where(
+                    AuditEvent.campaign_id == campaign.id,
+                    AuditEvent.action.in_(("assignment.create", "sheet.save")),
+                )
+                .order_by(AuditEvent.id)
+            )
+        ]
+        return {"sheets": sheets, "assignments": assignments, "events": events}
+
+
+def test_bulk_import_writes_what_one_save_at_a_time_wrote(twins, tmp_path):
+    first = write_csv(tmp_path / "first.csv", HEADER, FIRST)
+    counts = run_import(twins, "scores", first, slug="test-2020", submit=True)
+    reference_import(twins, "twin-2020", FIRST, submit=True)
+    assert counts == {"rows": 6, "sheets": 4, "submitted": 3}
+    bulk, reference = stored(twins, "test-2020"), stored(twins, "twin-2020")
+    assert bulk == reference
+    assert bulk["sheets"][("A-1", "expert1")][1:] == (
+        "submitted",
+        1,
+        "扎实",
+        True,
+        {"innovation": 50.0, "impact": 30.5},
+    )
+    assert bulk["sheets"][("A-1", "expert2")][1] == "draft"
+
+    revision = write_csv(tmp_path / "revision.csv", HEADER, REVISION)
+    counts = run_import(twins, "scores", revision, slug="test-2020", submit=True)
+    reference_import(twins, "twin-2020", REVISION, submit=True)
+    assert counts == {"rows": 4, "sheets": 4, "submitted": 3}
+    bulk, reference = stored(twins, "test-2020"), stored(twins, "twin-2020")
+    assert bulk == reference
+    assert bulk["sheets"][("A-1", "expert1")][1:] == (
+        "submitted",
+        2,
+        "扎实",
+        True,
+        {"innovation": 55.0, "impact": 30.5},
+    )
+    assert bulk["sheets"][("A-1", "expert2")][1:3] == ("draft", 2)
+    assert bulk["sheets"][("A-2", "expert2")][2] == 2  # saved again, so a new version
+    saves = [e for e in bulk["events"] if e[1] == "sheet.save" and e[2] == "A-2/expert2"]
+    assert len(saves) == 1  # the unchanged revision is not audited
+    assert ("A-1", "media1") in bulk["assignments"]
+
+    twins.seal_audit()
+    with twins.read() as session:
+        chain = check_chain(session, ORGANISER)
+    assert chain.ok, chain.problems
+    assert chain.unsealed == 0
+
+
+BAD = [
+    ["expert1", "A-1", "innovation", "50", ""],
+    ["nobody", "A-1", "innovation", "50", ""],
+    ["expert1", "Z-9", "innovation", "50", ""],
+    ["expert1", "A-2", "colour", "5", ""],
+    ["expert1", "A-1", "创新性", "40", ""],
+    ["expert1", "A-2", "impact", "20.3", ""],
+    ["media1", "A-2", "story", "101", ""],
+]
+
+
+def test_every_bad_row_is_reported_and_nothing_is_written(twins, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", HEADER, BAD)
+    before = row_counts(twins)
+    with pytest.raises(ValidationFailed) as refused:
+        run_import(twins, "scores", path, submit=True)
+    found = [(p.row, p.column, p.key) for p in refused.value.problems]
+    assert found == [
+        (3, "reviewer", "scores.unknown_reviewer"),
+        (4, "code", "scores.unknown_code"),
+        (5, "criterion", "scores.unknown_criterion"),
+        (6, "criterion", "scores.duplicate"),
+        (7, "score", "sheet.not_a_step"),
+        (8, "score", "sheet.out_of_range"),
+    ]
+    assert refused.value.problems[3].params == {"first": 2}
+    assert row_counts(twins) == before
+
+
+def test_a_refusal_after_the_checks_still_writes_nothing(twins, tmp_path):
+    """A revision of a submitted sheet must be complete; the whole file is refused."""
+    complete = write_csv(
+        tmp_path / "complete.csv",
+        HEADER,
+        [
+            ["expert2", "A-2", "innovation", "20", ""],
+            ["expert2", "A-2", "impact", "10", ""],
+        ],
+    )
+    run_import(twins, "scores", complete, submit=True)
+
+    def add_a_criterion(session):
+        # A criterion added to the rubric since: the submitted sheet now lacks it.
+        campaign = session.exec(select(Campaign).where(Campaign.slug == "test-2020")).one()
+        component = panel_component(session, campaign.id, "expert")
+        session.add(
+            Criterion(
+                component_id=component.id, key="reach", name="覆盖面", max_points=10, position=9
+            )
+        )
+
+    twins.write(add_a_criterion)
+    revision = write_csv(
+        tmp_path / "revision.csv",
+        HEADER,
+        [
+            ["expert1", "A-1", "innovation", "10", ""],
+            ["expert2", "A-2", "innovation", "25", ""],
+        ],
+    )
+    before = row_counts(twins)
+    with pytest.raises(ValidationFailed) as refused:
+        run_import(twins, "scores", revision, submit=True)
+    assert refused.value.key == "sheet.incomplete"
+    assert row_counts(twins) == before
+
+
+def test_the_row_numbers_follow_the_file_on_a_large_import(twins, tmp_path):
+    """Row numbers come from the file, also past the first thousand rows."""
+    lines = [["expert1", "A-1", "innovation", "50", ""]] * 1500 + [["x", "A-1", "impact", "1", ""]]
+    path = write_csv(tmp_path / "many.csv", HEADER, lines)
+    with pytest.raises(ValidationFailed) as refused:
+        run_import(twins, "scores", path)
+    problems = refused.value.problems
+    assert (problems[0].row, problems[0].key) == (3, "scores.duplicate")
+    assert (problems[-1].row, problems[-1].key) == (1502, "scores.unknown_reviewer")
+    assert len(problems) == 1500
