@@ -26,9 +26,9 @@ from scoring.settings import get_settings
 
 COOKIE_NAME = "reviewdesk_session"
 
-st.set_page_config(
-    page_title="ReviewDesk 评审台", page_icon=":material/workspace_premium:", layout="wide"
-)
+# An emoji icon, not a ":material/..." one: Streamlit fetches a material favicon from
+# fonts.gstatic.com, an outside request on every page; an emoji is drawn in the browser.
+st.set_page_config(page_title="ReviewDesk 评审台", page_icon="🏅", layout="wide")
 
 
 @st.cache_resource

@@ -97,15 +97,23 @@ def module_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dem
     yield from _serve_demo(tmp_path_factory)
 
 
+@pytest.fixture(scope="module")
+def planted_server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[DemoServer]:
+    """A server of one module's own on a data folder that the module's ``plant(data_dir)``
+    fills (instead of the demo), for data no demo holds."""
+    _require_chromium()
+    root = tmp_path_factory.mktemp("reviewdesk-planted")
+    request.module.plant(root / "data")
+    yield from _serve(root / "data", root / "streamlit.log")
+
+
 def _serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     _require_chromium()  # no point building the demo when no browser can look at it
     root = tmp_path_factory.mktemp("reviewdesk-e2e")
     data_dir = root / "data"
-    log = root / "streamlit.log"
-    env = dict(os.environ)
-    env["REVIEWDESK_DATA_DIR"] = str(data_dir)
-    env.pop("REVIEWDESK_DATABASE_URL", None)  # always the throw-away SQLite database
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env = _server_env(data_dir)
     demo = subprocess.run(
         [sys.executable, "-m", "scoring.cli", "init-demo"],
         cwd=REPO,
@@ -116,7 +124,20 @@ def _serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     )
     if demo.returncode != 0:
         pytest.fail(f"init-demo failed:\n{demo.stdout}\n{demo.stderr}", pytrace=False)
+    yield from _serve(data_dir, root / "streamlit.log")
 
+
+def _server_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["REVIEWDESK_DATA_DIR"] = str(data_dir)
+    env.pop("REVIEWDESK_DATABASE_URL", None)  # always the throw-away SQLite database
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _serve(data_dir: Path, log: Path) -> Iterator[DemoServer]:
+    """``streamlit run app.py`` on ``data_dir`` and a free port, until the fixture ends."""
+    env = _server_env(data_dir)
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     with log.open("w", encoding="utf-8") as out:
