@@ -467,6 +467,8 @@ def test_the_organiser_sees_every_field_as_typed_on_every_page(visits):
             if name == "standings":
                 visit.expect_literal(f"standings {slug}")
                 screenshot(page, f"e2e-literal-standings-{slug}")
+                if slug == LIVE:
+                    _walk_the_charts(visit)
             if name == "finalise" and slug == LIVE:
                 page.get_by_role("button", name="定稿…").click()
                 wait_for_app(page)
@@ -486,6 +488,25 @@ def test_the_organiser_sees_every_field_as_typed_on_every_page(visits):
     for query in HOSTILE_QUERIES:
         visit.open(query, f"address {query}")
     visit.finish()
+
+
+def _walk_the_charts(visit: Visit) -> None:
+    """Every chart tab of the standings: plotly draws each label as SVG text of its own."""
+    page = visit.page
+    main_area(page).get_by_role("tab", name="图表", exact=True).click()
+    wait_for_app(page)
+    tabs = main_area(page).get_by_role("tab")
+    labels: list[str] = []
+    for index in range(2, tabs.count()):  # the first two are 排名表 and 图表
+        tabs.nth(index).click()
+        page.wait_for_timeout(700)  # plotly lays out a chart once its tab is visible
+        visit.check(f"standings chart tab {index - 1}")
+        labels += main_area(page).locator(".js-plotly-plot").all_text_contents()
+        if index == 2:
+            screenshot(page, "e2e-literal-standings-chart")
+    assert labels, "the standings show no plotly chart"
+    visit.expect_literal("standings charts", "\n".join(labels))
+    main_area(page).get_by_role("tab", name="排名表", exact=True).click()
 
 
 def _walk_the_announcement(visit: Visit) -> None:
