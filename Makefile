@@ -35,6 +35,7 @@ test: lint
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_saves.py
+	$(BIN)/python bench/bench_imports.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
