@@ -74,16 +74,6 @@ def _label(label: str | None) -> str:
     return tr.plain("announce.all_winners") if label == ALL_GROUP else str(label or "")
 
 
-def _shown(value: object) -> str:
-    """A value as text inside the stage's HTML: its tags escaped and its lines joined.
-
-    Streamlit reads the markup as Markdown first; a blank line inside a title would end the
-    HTML block there, and the rest of the title would be rendered as Markdown (an image
-    fetched from any host, a link) on the projector.
-    """
-    return html_literal(" ".join(str(value).splitlines()))
-
-
 def _setup() -> None:
     st.title(tr("announce.title"))
     st.caption(markdown_literal(campaign.name))
@@ -124,14 +114,14 @@ def _html(markup: str) -> None:
 def _close(slide: Slide, seal: str | None) -> None:
     """The last step: thanks (or nothing to announce) and the seal the list is announced under."""
     words = tr.plain("announce.the_end") if slide.kind == "end" else tr.plain("stage.nothing")
-    _html(f"<div class='rd-group'>{_shown(words)}</div>")
+    _html(f"<div class='rd-group'>{html_literal(words)}</div>")
     if seal:
         _html(
-            f"<div class='rd-seal'>{_shown(tr.plain('stage.seal'))}<br>"
-            f"<code>{_shown(seal)}</code></div>"
+            f"<div class='rd-seal'>{html_literal(tr.plain('stage.seal'))}<br>"
+            f"<code>{html_literal(seal)}</code></div>"
         )
     else:
-        _html(f"<div class='rd-seal'>{_shown(tr.plain('stage.no_seal'))}</div>")
+        _html(f"<div class='rd-seal'>{html_literal(tr.plain('stage.no_seal'))}</div>")
 
 
 def _winner(slide: Slide) -> None:
@@ -141,15 +131,18 @@ def _winner(slide: Slide) -> None:
     if image is not None:
         picture.image(str(image), width="stretch")
     words.markdown(
-        f"<div class='rd-title'>{_shown(latest.title)}</div>"
-        f"<div class='rd-applicant'>{_shown(latest.applicant)}</div>"
-        f"<div class='rd-meta'>{_shown(latest.code)} · {_shown(_standing(latest))}</div>",
+        f"<div class='rd-title'>{html_literal(latest.title)}</div>"
+        f"<div class='rd-applicant'>{html_literal(latest.applicant)}</div>"
+        f"<div class='rd-meta'>{html_literal(latest.code)} · "
+        f"{html_literal(_standing(latest))}</div>",
         unsafe_allow_html=True,
     )
     if slide.earlier:
         _html(
             "<div class='rd-earlier'>"
-            + "<br>".join(f"{_shown(w.title)} · {_shown(w.applicant)}" for w in slide.earlier)
+            + "<br>".join(
+                f"{html_literal(w.title)} · {html_literal(w.applicant)}" for w in slide.earlier
+            )
             + "</div>"
         )
 
@@ -177,17 +170,17 @@ def _stage() -> None:
     slide = slide_at(shown.groups, int(state.get("step", 0)))
     _html(STAGE_CSS)
     if shown.rehearsal:
-        _html(f"<div class='rd-watermark'>{_shown(tr.plain('stage.rehearsal'))}</div>")
-    _html(f"<div class='rd-campaign'>{_shown(campaign.name)}</div>")
+        _html(f"<div class='rd-watermark'>{html_literal(tr.plain('stage.rehearsal'))}</div>")
+    _html(f"<div class='rd-campaign'>{html_literal(campaign.name)}</div>")
     if slide.kind in ("end", "nothing"):
         _close(slide, shown.sha256)
     else:
-        _html(f"<div class='rd-group'>{_shown(_label(slide.label))}</div>")
+        _html(f"<div class='rd-group'>{html_literal(_label(slide.label))}</div>")
         if slide.kind == "waiting":
-            _html(f"<div class='rd-waiting'>{_shown(tr.plain('announce.waiting'))}</div>")
+            _html(f"<div class='rd-waiting'>{html_literal(tr.plain('announce.waiting'))}</div>")
         else:
             _winner(slide)
-    _html(f"<div class='rd-hint'>{_shown(tr.plain('stage.hint'))}</div>")
+    _html(f"<div class='rd-hint'>{html_literal(tr.plain('stage.hint'))}</div>")
     _keys(shown.groups, slide.index)
 
 

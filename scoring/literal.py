@@ -65,6 +65,8 @@ def html_literal(value: Any) -> str:
     Plotly turns ``<b>``, ``<br>``, ``<a href=...>`` and entities in any label into markup.
     It decodes ``&lt;``, ``&gt;``, ``&amp;`` and numeric entities back to the characters,
     but not ``&quot;``: quotes are written as numeric entities, which browsers read alike.
+    Lines are joined: Streamlit reads HTML markup as Markdown first, and a blank line in a
+    value would end the HTML block there and render the rest as Markdown (images, links).
     """
-    text = html.escape(str(value), quote=False)
+    text = html.escape(" ".join(str(value).splitlines()), quote=False)
     return text.replace('"', "&#34;").replace("'", "&#39;")

@@ -49,3 +49,8 @@ def test_addresses_in_data_do_not_autolink():
         assert "\u2060" in shown
         assert shown.replace("\\", "").replace("\u2060", "") == address
     assert "\u2060" not in markdown_literal("A-01 1.5 智慧城市 (http) www")
+
+
+def test_html_values_stay_on_one_line():
+    """A blank line would end Streamlit's HTML block and render the rest as Markdown."""
+    assert "\n" not in html_literal("标题\n\n![x](http://evil.test/t.png)")
