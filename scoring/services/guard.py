@@ -7,9 +7,11 @@ returns, never with the objects it was handed.
 
 On PostgreSQL a write transaction takes the campaign row ``FOR SHARE`` (changes of what feeds
 the result run side by side) or ``FOR UPDATE`` (finalise and withdraw, which wait for those
-changes and make them wait): together with SERIALIZABLE this is what keeps an import racing
-``finalise`` out of a finalised campaign. SQLite's ``BEGIN IMMEDIATE`` serialises every write
-transaction already.
+changes and make them wait). A reviewer's save runs at READ COMMITTED, so this lock is read
+again at its newest: a save that waited for finalise sees the campaign finalised. Every other
+write also waits for the saves in flight before its snapshot (``scoring.storage.database``),
+so finalise freezes every save that reported success. SQLite's ``BEGIN IMMEDIATE`` serialises
+every write transaction already.
 """
 
 from __future__ import annotations

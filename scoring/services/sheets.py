@@ -3,6 +3,10 @@
 Every save checks, on the server side, that the reviewer may score this entry now, that
 every value is within its criterion's range and step, and that the sheet did not change
 since the browser read it (``expected_version``): a stale tab is told, never overwritten.
+
+A reviewer's save is the one write that many users make at once. On PostgreSQL it runs at
+READ COMMITTED beside other saves and locks what it changes, the assignment and the sheet,
+before it reads them; everything else that writes waits for it (``lock_rows_only``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from scoring.permissions import Actor, Situation, campaign_open, can_save_sheet,
 from scoring.services import audit
 from scoring.services.campaigns import panel_component, rubric
 from scoring.services.guard import authorise
+from scoring.storage.database import lock_rows_only
 from scoring.storage.models import (
     Account,
     Assignment,
@@ -58,12 +63,16 @@ def total_of(criteria: list[Criterion], points: Mapping[str, float]) -> float | 
     return 100.0 * sum(points[c.key] for c in criteria) / sum(c.max_points for c in criteria)
 
 
-def find_sheet(session: Session, reviewer_id: int, entry_id: int) -> ScoreSheet | None:
-    return session.exec(
-        select(ScoreSheet).where(
-            ScoreSheet.reviewer_id == reviewer_id, ScoreSheet.entry_id == entry_id
-        )
-    ).first()
+def find_sheet(
+    session: Session, reviewer_id: int, entry_id: int, *, lock: bool = False
+) -> ScoreSheet | None:
+    """The reviewer's sheet for the entry; ``lock`` takes its row until the transaction ends."""
+    query = select(ScoreSheet).where(
+        ScoreSheet.reviewer_id == reviewer_id, ScoreSheet.entry_id == entry_id
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.exec(query).first()
 
 
 def sheet_points(session: Session, sheet: ScoreSheet) -> dict[str, float]:
@@ -144,7 +153,9 @@ def write_sheet(
         elif value is not None and (problem := point_problem(by_key[key], value)):
             report.add(problem[0], column=key, **problem[1])
     report.raise_if_invalid(entry.code)
-    sheet = find_sheet(session, reviewer.id, entry.id)
+    # Locked before its version is compared: a second save of the same sheet waits here and
+    # then reads the first one's version (READ COMMITTED reads the newest committed row).
+    sheet = find_sheet(session, reviewer.id, entry.id, lock=True)
     if sheet is not None and sheet.panel != component.key:
         raise ValidationFailed(
             "sheet.panel_changed", panel=Names("panel", (sheet.panel,)), code=entry.code
@@ -207,12 +218,22 @@ def save_own_sheet(
     submit: bool,
     expected_version: int | None,
 ) -> ScoreSheet:
-    """A reviewer saves their own sheet: assigned, not conflicted, panel open, valid values."""
+    """A reviewer saves their own sheet: assigned, not conflicted, panel open, valid values.
+
+    The assignment row is locked first: it exists before the sheet does, so two first saves
+    of one sheet (two tabs) take turns instead of both inserting it.
+    """
+    lock_rows_only(session)
     done = authorise(session, actor, can_save_sheet, "sheet.save", entry=entry_id)
     actor, entry = done.actor, done.entry
     reviewer = session.get(Account, actor.account_id)
     if reviewer is None or done.component is None:
         raise ValidationFailed("sheet.no_panel", panel=actor.role)
+    session.exec(
+        select(Assignment.id)
+        .where(Assignment.reviewer_id == reviewer.id, Assignment.entry_id == entry.id)
+        .with_for_update()
+    ).first()
     return write_sheet(
         session,
         actor,

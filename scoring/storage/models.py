@@ -489,13 +489,16 @@ class AuditEvent(SQLModel, table=True):
         return "0" * 64
 
     @staticmethod
-    def seal(connection: Any) -> int:
+    def seal(connection: Any, *, wait: bool = True) -> int | None:
         """Chain every unsealed event, in id order, after the current head; how many.
 
         Runs on ``connection`` in its transaction. On PostgreSQL that must be a short READ
         COMMITTED transaction of its own, after the writers committed: an advisory lock
-        makes sealers take turns, and each statement after it sees every committed event.
-        On SQLite the caller's write lock already serialises everything.
+        makes sealers take turns (the chain head is read and extended only under it), and
+        each statement after it sees every committed event. With ``wait=False`` a sealer
+        that finds the turn taken returns None at once: whoever holds it looks again after
+        its commit (``Database.seal_audit``). On SQLite the caller's write lock already
+        serialises everything.
         """
         from sqlalchemy import text
 
@@ -503,7 +506,13 @@ class AuditEvent(SQLModel, table=True):
             unsealed = text("SELECT 1 FROM audit_log WHERE chain_seq IS NULL LIMIT 1")
             if connection.execute(unsealed).first() is None:
                 return 0  # nothing to do: no lock taken
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 0x52455641})
+            key = {"key": 0x52455641}
+            if wait:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
+            elif not connection.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), key
+            ).scalar():
+                return None
         head = connection.execute(
             text(
                 "SELECT chain_seq, chain_hash FROM audit_log WHERE chain_seq IS NOT NULL "
