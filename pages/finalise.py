@@ -8,14 +8,14 @@ from pages._shared import current_actor, pick_campaign, require_page, run_write,
 from scoring import charts, context
 from scoring.literal import markdown_literal
 from scoring.permissions import can_manage
-from scoring.services.export import export_workbook, organisation_results
+from scoring.services.export import export_workbook
 from scoring.services.finalise import (
     FinalisePreview,
     FinalState,
     clear_override,
     decide_tie,
     finalise,
-    finalise_preview,
+    finalise_view,
     set_group_quota,
     set_override,
     set_panel_lock,
@@ -35,7 +35,8 @@ st.caption(markdown_literal(campaign.name))
 final_banner(actor, campaign)
 
 with context.database().read() as session:
-    preview = finalise_preview(session, actor, campaign)
+    view = finalise_view(session, actor, campaign)
+preview = view.preview
 panels, pending, standings = preview.panels, preview.pending, preview.standings
 finalised = preview.final is not None
 
@@ -284,7 +285,10 @@ if not finalised:
 
 
 def _workbook() -> bytes:
-    """Built only when the button is pressed; the export is audited."""
+    """Built only when the button is pressed; the export is audited.
+
+    It reads the standings this page showed from the cache of the same data version.
+    """
     return context.database().write(lambda s: export_workbook(s, actor, campaign))
 
 
@@ -300,8 +304,7 @@ st.caption(tr("confirm.export_final") if finalised else tr("finalise.download_no
 
 # --- organisations ------------------------------------------------------------------------------
 st.subheader(tr("finalise.organisations"))
-with context.database().read() as session:
-    units = organisation_results(session, actor, campaign)
+units = view.organisations
 if len(units):
     figure = charts.organisations_chart(units, tr)
     st.plotly_chart(figure, width="stretch")

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from scoring.engine import Method, compute_standings, method_to_dict, standings_records
+from scoring.engine import Method, method_to_dict, standings_records
 from scoring.errors import Names, ValidationFailed
 from scoring.export.canonical import canonical_json, export_content, frozen_records
 from scoring.permissions import (
@@ -35,7 +35,7 @@ from scoring.services import audit
 from scoring.services.campaigns import components, method_for
 from scoring.services.entries import entry_by_code
 from scoring.services.guard import authorise_campaign
-from scoring.services.standings import load_frames, standings_frame
+from scoring.services.standings import computed_standings, standings_frame
 from scoring.storage.models import (
     AwardDecision,
     Campaign,
@@ -188,6 +188,29 @@ def finalise_preview(session: Session, actor: Actor, campaign: Campaign) -> Fina
         ties=listed("tie"),
         refusal=_refusal(list(panels), pending),
     )
+
+
+@dataclass(frozen=True)
+class FinaliseView:
+    """The finalise page's one read: the preview, and the recommending units' results."""
+
+    preview: FinalisePreview
+    organisations: pd.DataFrame
+    """The Organisations sheet: recommender, recommended, shortlisted, awarded, mean_composite."""
+
+
+def finalise_view(session: Session, actor: Actor, campaign: Campaign) -> FinaliseView:
+    """Everything the finalise page shows, with the standings computed once for all of it.
+
+    The units' results and a later export read the same standings from the cache of this
+    data version (``scoring.services.cache``) instead of computing them again.
+    """
+    actor, campaign = authorise_campaign(session, actor, can_manage, "final.pending", campaign)
+    # The export module reads this module's snapshot, so it is imported here, not above.
+    from scoring.services.export import organisation_results
+
+    preview = finalise_preview(session, actor, campaign)
+    return FinaliseView(preview, organisation_results(session, actor, campaign))
 
 
 def final_state(session: Session, actor: Actor, campaign: Campaign) -> FinalState | None:
@@ -370,7 +393,7 @@ def final_content(
     """
     actor, campaign = authorise_campaign(session, actor, can_see_standings, "final.read", campaign)
     method = method_for(session, campaign)
-    frame = compute_standings(*(frames or load_frames(session, campaign)), method)
+    frame = computed_standings(session, campaign, frames)
     records = standings_records(frame, method)
     reasons = dict(zip(frame["code"], frame["override"], strict=True))
     for record in records:

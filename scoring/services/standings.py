@@ -18,6 +18,7 @@ from scoring.engine import (
     standings_records,
 )
 from scoring.permissions import Actor, can_see_standings
+from scoring.services.cache import cached
 from scoring.services.campaigns import categories, domains, group_order, method_for
 from scoring.services.guard import authorise_campaign
 from scoring.storage.models import (
@@ -91,8 +92,26 @@ def standings_frame(session: Session, actor: Actor, campaign: Campaign) -> pd.Da
     actor, campaign = authorise_campaign(
         session, actor, can_see_standings, "standings.read", campaign
     )
-    entries, scores, criteria = load_frames(session, campaign)
-    return compute_standings(entries, scores, criteria, method_for(session, campaign))
+    return computed_standings(session, campaign)
+
+
+def computed_standings(
+    session: Session,
+    campaign: Campaign,
+    frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """The one place the live standings are computed, once per campaign data version.
+
+    Every organiser sees the same standings, so they are cached for the campaign as a whole
+    (``scoring.services.cache``); the caller has checked that the actor may see them.
+    `frames` are the campaign's `load_frames`, when the caller has read them already.
+    """
+
+    def compute() -> pd.DataFrame:
+        entries, scores, criteria = frames or load_frames(session, campaign)
+        return compute_standings(entries, scores, criteria, method_for(session, campaign))
+
+    return cached(session, campaign, "standings", "organisers", compute)
 
 
 class LiveStandings(NamedTuple):

@@ -367,6 +367,10 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
         ORGANISER_READ,
         lambda s, a, c, sc: finalise.finalise_preview(s, a, c),
     ),
+    finalise.finalise_view: (
+        ORGANISER_READ,
+        lambda s, a, c, sc: finalise.finalise_view(s, a, c),
+    ),
     finalise.final_state: (ORGANISER_READ, lambda s, a, c, sc: finalise.final_state(s, a, c)),
     finalise.final_content: (ORGANISER_READ, lambda s, a, c, sc: finalise.final_content(s, a, c)),
     finalise.final_records: (ORGANISER_READ, lambda s, a, c, sc: finalise.final_records(s, a, c)),

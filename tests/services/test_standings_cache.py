@@ -1,0 +1,110 @@
+"""The standings are kept per campaign data version: never stale, never computed twice for nothing.
+
+An organiser's pages reuse the standings computed at the same data version; the first read
+after a reviewer's save must show that save, on either database.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+import scoring.engine.standings
+from scoring.services import cache, sheets
+from scoring.services.cache import data_version
+from scoring.services.standings import standings_frame
+from scoring.storage.database import Database
+from scoring.storage.models import Campaign, Entry
+from tests.factories import ORGANISER, actor_of, assigned, make_account, make_campaign, make_entry
+
+
+@pytest.fixture
+def computed(monkeypatch) -> list[int]:
+    """Grows by one each time the standings are really computed."""
+    calls: list[int] = []
+    real = scoring.engine.standings.component_table
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scoring.engine.standings, "component_table", counting)
+    cache.clear()
+    return calls
+
+
+@pytest.fixture
+def scene(database: Database) -> dict:
+    def build(session: Session) -> dict:
+        campaign = make_campaign(session)
+        entry = make_entry(session, campaign, "C-1")
+        make_entry(session, campaign, "C-2")
+        expert = make_account(session, "expert1", "expert")
+        assigned(session, entry, expert)
+        return {"campaign": campaign.id, "entry": entry.id, "expert": actor_of(expert)}
+
+    return database.write(build)
+
+
+def _read(database: Database, campaign_id: int):
+    with database.read() as session:
+        campaign = session.get(Campaign, campaign_id)
+        return data_version(session, campaign), standings_frame(session, ORGANISER, campaign)
+
+
+def _save(session: Session, scene: dict, points: dict, submit: bool = False) -> None:
+    entry = session.get(Entry, scene["entry"])
+    sheets.save_own_sheet(
+        session,
+        scene["expert"],
+        entry_id=entry.id,
+        points=points,
+        comment="",
+        submit=submit,
+        expected_version=None,
+    )
+
+
+def _expert_score(frame) -> float:
+    return float(frame.set_index("code").loc["C-1", "expert"])
+
+
+def test_two_reads_with_no_change_compute_the_standings_once(database, scene, computed):
+    first_version, first = _read(database, scene["campaign"])
+    second_version, second = _read(database, scene["campaign"])
+    assert first_version == second_version
+    assert len(computed) == 1
+    assert first.equals(second)
+
+
+def test_a_save_changes_the_version_and_the_next_read_shows_it(database, scene, computed):
+    before_version, before = _read(database, scene["campaign"])
+    database.write(lambda s: _save(s, scene, {"innovation": 50, "impact": 30}, submit=True))
+    after_version, after = _read(database, scene["campaign"])
+    assert after_version != before_version
+    assert len(computed) == 2
+    assert before.set_index("code")["expert"].isna().all()  # nothing submitted yet
+    assert _expert_score(after) > 0  # the submitted sheet counts at once, not after a restart
+
+
+def test_a_change_rolled_back_is_never_served_to_the_next_reader(database, scene, computed):
+    _, before = _read(database, scene["campaign"])
+
+    class Undo(Exception):
+        pass
+
+    def change_then_fail(session: Session) -> None:
+        # Changed but not (yet) audited: the version this session reads is the committed one.
+        entry = session.get(Entry, scene["entry"])
+        entry.title = "从未保存的标题"
+        session.add(entry)
+        campaign = session.get(Campaign, scene["campaign"])
+        frame = standings_frame(session, ORGANISER, campaign)
+        assert "从未保存的标题" in set(frame["title"])  # it sees its own change
+        raise Undo
+
+    with pytest.raises(Undo):
+        database.write(change_then_fail)
+    _, after = _read(database, scene["campaign"])
+    assert "从未保存的标题" not in set(after["title"])
+    assert after.equals(before)
