@@ -34,12 +34,12 @@ from scoring.importers.cells import (
     text_problem,
 )
 from scoring.importers.report import Report
-from scoring.importers.sheet_rules import check_same_panel, sheet_outcome
 from scoring.importers.tables import Column, read_mapped, rows
 from scoring.permissions import Actor, can_import_scores
 from scoring.services import audit
 from scoring.services.campaigns import panel_component, rubric
 from scoring.services.guard import authorise
+from scoring.services.sheet_rules import check_same_panel, sheet_outcome
 from scoring.services.sheets import point_problem
 from scoring.storage.models import (
     Account,

@@ -16,12 +16,13 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, select
 
-from scoring.errors import Names, StaleEdit, ValidationFailed
+from scoring.errors import StaleEdit, ValidationFailed
 from scoring.importers.report import Report
 from scoring.permissions import Actor, Situation, campaign_open, can_save_sheet, panel_open, refuse
 from scoring.services import audit
 from scoring.services.campaigns import panel_component, rubric
 from scoring.services.guard import authorise
+from scoring.services.sheet_rules import check_same_panel, sheet_outcome
 from scoring.storage.database import lock_rows_only
 from scoring.storage.models import (
     Account,
@@ -156,28 +157,20 @@ def write_sheet(
     # Locked before its version is compared: a second save of the same sheet waits here and
     # then reads the first one's version (READ COMMITTED reads the newest committed row).
     sheet = find_sheet(session, reviewer.id, entry.id, lock=True)
-    if sheet is not None and sheet.panel != component.key:
-        raise ValidationFailed(
-            "sheet.panel_changed", panel=Names("panel", (sheet.panel,)), code=entry.code
-        )
+    check_same_panel(sheet.panel if sheet else None, component.key, entry.code)
     if expected_version is not None and (sheet.version if sheet else 0) != expected_version:
         raise StaleEdit("sheet.stale", code=entry.code)
     old_points = sheet_points(session, sheet) if sheet else {}
-    old_status = sheet.status if sheet else None
-    submit = submit or old_status == "submitted"
-    merged = {**old_points, **{k: v for k, v in points.items() if v is not None}}
-    for key, value in points.items():
-        if value is None:
-            merged.pop(key, None)
-    if submit and total_of(criteria, merged) is None:
-        missing = [c.name for c in criteria if merged.get(c.key) is None]
-        raise ValidationFailed("sheet.incomplete", missing="、".join(missing))
+    outcome = sheet_outcome(
+        criteria, old_points, sheet.status if sheet else None, points, submit=submit
+    )
+    merged = outcome.points
     if sheet is None:
         sheet = ScoreSheet(entry_id=entry.id, reviewer_id=reviewer.id, panel=component.key)
     else:
         sheet.version += 1
-    sheet.status = "submitted" if submit else "draft"
-    sheet.submitted_at = utcnow() if submit else None
+    sheet.status = outcome.status
+    sheet.submitted_at = utcnow() if outcome.submitted else None
     sheet.updated_at = utcnow()
     if comment is not None:
         sheet.comment = comment
@@ -195,15 +188,15 @@ def write_sheet(
             row = row or Score(sheet_id=sheet.id, criterion_id=criterion.id, points=value)
             row.points = float(value)
             session.add(row)
-    if old_points != merged or old_status != sheet.status:
+    if outcome.changed:
         audit.record(
             session,
             actor,
             "sheet.save",
             target=f"{entry.code}/{reviewer.username}",
             campaign_id=entry.campaign_id,
-            old={"status": old_status, "points": old_points} if old_status else None,
-            new={"status": sheet.status, "points": merged},
+            old=outcome.audit_old,
+            new=outcome.audit_new,
         )
     return sheet
 
