@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from pages._shared import (
     DISPLAY_SIZE,
     ENTRY_PAGE,
     current_actor,
     pick_campaign,
+    progress_bar,
     run_write,
     sign_out_if_inactive,
     t,
@@ -146,7 +150,24 @@ def _details(entry: EntryView) -> None:
 
 
 def _keys(entry_code: str) -> dict[str, str]:
-    return {"loaded": f"sheet_loaded_{entry_code}", "stale": f"sheet_stale_{entry_code}"}
+    return {
+        "loaded": f"sheet_loaded_{entry_code}",
+        "stale": f"sheet_stale_{entry_code}",
+        "confirming": f"sheet_confirming_{entry_code}",
+    }
+
+
+def _rerun_sheet() -> NoReturn:
+    """Rerun the sheet alone after it changed: the images and the PDF viewer stay as drawn.
+
+    A run of the whole page took 1–3 s after each save. Only a run of the sheet itself can
+    be narrowed to it; a sheet drawn by a run of the whole page (AppTest knows no other
+    kind) reruns the page.
+    """
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:
+        st.rerun()
 
 
 def _loaded(entry_code: str) -> dict[str, int]:
@@ -186,6 +207,7 @@ def _load_into_widgets(sheet: SheetView, entry_code: str) -> int:
     generation = loaded["generation"] + 1 if loaded else 1
     st.session_state[keys["loaded"]] = {"generation": generation, "version": sheet.version}
     st.session_state.pop(keys["stale"], None)
+    st.session_state.pop(keys["confirming"], None)
     return generation
 
 
@@ -247,18 +269,33 @@ def _save(sheet: SheetView, entry_code: str, submit: bool) -> bool:
     return ok
 
 
-@st.dialog(" ")
-def _confirm_submit(sheet: SheetView, entry_code: str, total: float) -> None:
-    st.subheader(tr("score.confirm_title"))
-    st.write(tr("score.confirm_text", code=entry_code, total=_number(total, ".2f")))
-    confirm, cancel = st.columns(2)
-    pressed = confirm.button(
-        tr("score.confirm"), type="primary", width="stretch", key="confirm_submit"
-    )
-    if pressed and _save(sheet, entry_code, submit=True):
-        st.rerun()
-    if cancel.button(tr("score.cancel"), width="stretch", key="cancel_submit"):
-        st.rerun()
+def _confirmation(sheet: SheetView, entry_code: str, total: float) -> None:
+    """The question before a submission, asked inside the sheet, which then reruns alone.
+
+    A dialog closes only with a run of the whole page (the images and the PDF viewer again,
+    1–3 s after each submission). While the question is open the sheet's boxes are locked,
+    as under a dialog, so the total it names is the one submitted. A refused submission
+    keeps the question open with the reason; "cancel" goes back to the sheet.
+    """
+    keys = _keys(entry_code)
+    with st.container(border=True, key=f"confirm_box_{entry_code}"):
+        st.markdown(f"**{tr('score.confirm_title')}**")
+        st.write(tr("score.confirm_text", code=entry_code, total=_number(total, ".2f")))
+        confirm, cancel = st.columns(2)
+        pressed = confirm.button(
+            tr("score.confirm"), type="primary", width="stretch", key="confirm_submit"
+        )
+        if pressed and _save(sheet, entry_code, submit=True):
+            st.session_state.pop(keys["confirming"], None)
+            _rerun_sheet()
+        if cancel.button(tr("score.cancel"), width="stretch", key="cancel_submit"):
+            st.session_state.pop(keys["confirming"], None)
+            _rerun_sheet()
+
+
+def _ask_to_submit(entry_code: str) -> NoReturn:
+    st.session_state[_keys(entry_code)["confirming"]] = True
+    _rerun_sheet()
 
 
 def _criterion_input(
@@ -308,7 +345,11 @@ def _running_total(sheet: SheetView, typed: dict[str, float | None], problems) -
 
 @st.fragment
 def score_sheet(entry_code: str) -> None:
-    """The sheet reruns alone while the reviewer types: the images above stay as they are."""
+    """The sheet reruns alone while the reviewer types and saves: the images stay as they are.
+
+    The reviewer's progress is drawn here too, so that a save or a submission shows in it
+    without a run of the page.
+    """
     try:
         with context.database().read() as session:
             sheet = sheet_view(session, actor, campaign, entry_code)
@@ -325,7 +366,9 @@ def score_sheet(entry_code: str) -> None:
         tr(status),
         color={"new": "gray", "draft": "blue"}.get(sheet.status, "green"),
     )
+    progress_bar(actor, campaign)
     read_only = not sheet.editable
+    confirming = st.session_state.get(keys["confirming"], False) and not read_only
     if sheet.finalised:
         st.info(tr("score.finalised"))
     elif sheet.locked:
@@ -344,7 +387,7 @@ def score_sheet(entry_code: str) -> None:
                 config={"displayModeBar": False},
             )
     for criterion in sheet.criteria:
-        _criterion_input(sheet, entry_code, generation, criterion, disabled=read_only)
+        _criterion_input(sheet, entry_code, generation, criterion, disabled=read_only or confirming)
     typed = _typed_points(sheet, entry_code)
     total = _running_total(sheet, typed, _problems(sheet, typed))
     comment = st.text_area(
@@ -352,15 +395,18 @@ def score_sheet(entry_code: str) -> None:
         value=sheet.comment,
         key=_comment_key(entry_code, generation),
         placeholder=tr("score.comment_hint"),
-        disabled=read_only,
+        disabled=read_only or confirming,
         max_chars=2000,
     )
     if st.session_state.get(keys["stale"]) and st.button(
         tr("score.stale_reload"), key=f"reload_{entry_code}", icon=":material/sync:"
     ):
         _forget_widgets(sheet, entry_code)
-        st.rerun()
+        _rerun_sheet()
     if read_only:
+        return
+    if confirming and total is not None:
+        _confirmation(sheet, entry_code, total)
         return
     if sheet.status == "submitted":
         _revision_buttons(sheet, entry_code, typed, comment, total)
@@ -369,7 +415,7 @@ def score_sheet(entry_code: str) -> None:
     if draft.button(tr("score.save_draft"), key=f"draft_{entry_code}", width="stretch") and _save(
         sheet, entry_code, submit=False
     ):
-        st.rerun()
+        _rerun_sheet()
     if submit.button(
         tr("score.submit"),
         key=f"submit_{entry_code}",
@@ -377,7 +423,7 @@ def score_sheet(entry_code: str) -> None:
         width="stretch",
         disabled=total is None,
     ):
-        _confirm_submit(sheet, entry_code, total)
+        _ask_to_submit(entry_code)
 
 
 def _revision_buttons(
@@ -401,7 +447,7 @@ def _revision_buttons(
         width="stretch",
         disabled=total is None or not changed,
     ):
-        _confirm_submit(sheet, entry_code, total)
+        _ask_to_submit(entry_code)
     if discard.button(
         tr("sheet_safety.discard"),
         key=f"discard_{entry_code}",
@@ -410,7 +456,7 @@ def _revision_buttons(
         icon=":material/undo:",
     ):
         _forget_widgets(sheet, entry_code)
-        st.rerun()
+        _rerun_sheet()
 
 
 def _next_entry(entry_code: str) -> None:

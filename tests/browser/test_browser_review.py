@@ -68,6 +68,11 @@ def is_pdf(response) -> bool:
     return "/media/" in response.url and response.url.endswith(".pdf")
 
 
+def submit_confirmation(page: Page) -> Locator:
+    """The question the sheet asks before a submission counts (inside the sheet, no dialog)."""
+    return main_area(page).locator("[class*='st-key-confirm_box_']")
+
+
 def progress_counts(page: Page) -> tuple[int, int, int]:
     """(submitted, assigned, drafts) read from the reviewer's progress bar."""
     bar = main_area(page).get_by_test_id("stProgress")
@@ -193,14 +198,14 @@ def test_expert_filters_the_gallery_reads_an_entry_and_scores_it(page, demo_serv
     dismiss_toasts(page)
     screenshot_of(sheet_box(sheet), "review-score-sheet-draft-zh")
 
-    # Then submitted through the confirmation dialog.
+    # Then submitted through the confirmation the sheet asks for.
     submit.click()
     wait_for_app(page)
-    dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text(f"提交作品“{EXPERT_ENTRY}”的评分，合计 {EXPERT_TOTAL} 分")
-    dialog.get_by_role("button", name="确认提交").click()
+    confirmation = submit_confirmation(page)
+    expect(confirmation).to_contain_text(f"提交作品“{EXPERT_ENTRY}”的评分，合计 {EXPERT_TOTAL} 分")
+    confirmation.get_by_role("button", name="确认提交").click()
     wait_for_app(page)
-    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(submit_confirmation(page)).to_have_count(0)
     sheet = score_sheet(page, "专家评审评分表")
     expect(badge(sheet, BADGE_SUBMITTED)).to_be_visible()
     expect(badge(sheet, BADGE_DRAFT)).to_have_count(0)
@@ -335,7 +340,7 @@ def test_standings_follow_a_submission_made_in_another_browser(page, demo_server
         )
         sheet.get_by_role("button", name="提交评分").click()
         wait_for_app(reviewer)
-        reviewer.get_by_role("dialog").get_by_role("button", name="确认提交").click()
+        submit_confirmation(reviewer).get_by_role("button", name="确认提交").click()
         wait_for_app(reviewer)
         submitted_at = time.monotonic()
         expect(badge(score_sheet(reviewer, "媒体评测评分表"), BADGE_SUBMITTED)).to_be_visible()

@@ -101,6 +101,11 @@ def progress_counts(page: Page) -> tuple[int, int, int]:
     return submitted, assigned, drafts
 
 
+def submit_confirmation(page: Page) -> Locator:
+    """The question the sheet asks before a submission counts (inside the sheet, no dialog)."""
+    return main_area(page).locator("[class*='st-key-confirm_box_']")
+
+
 def open_entry(page: Page, base_url: str, code: str) -> Locator:
     open_logged_in(page, base_url, f"entry?code={code}")
     expect(titles(page)).to_have_text([re.compile(rf"^{code} · ")])
@@ -128,12 +133,12 @@ def test_changing_a_submitted_sheet_keeps_it_submitted_and_counted(page, demo_se
     total = metric(sheet, TOTAL).get_by_test_id("stMetricValue").inner_text().strip()
     resubmit.click()
     wait_for_app(page)
-    dialog = page.get_by_role("dialog")
-    expect(dialog).to_be_visible(timeout=RUN_TIMEOUT_MS)
-    expect(dialog).to_contain_text(f"合计 {total} 分")
-    dialog.get_by_role("button", name="确认提交").click()
+    confirmation = submit_confirmation(page)
+    expect(confirmation).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    expect(confirmation).to_contain_text(f"合计 {total} 分")
+    confirmation.get_by_role("button", name="确认提交").click()
     wait_for_app(page)
-    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(submit_confirmation(page)).to_have_count(0)
     sheet = score_sheet(page)
     expect(sheet.get_by_text(BADGE_SUBMITTED, exact=True)).to_be_visible()
     expect(criterion_input(sheet, "实用性")).to_have_value(str(changed))
