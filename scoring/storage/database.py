@@ -167,13 +167,21 @@ class Database:
             options["isolation_level"] = "SERIALIZABLE"
         self._write_engine = self.engine.execution_options(**options)
         self._seal_engine = self.engine.execution_options(isolation_level="READ COMMITTED")
+        # PostgreSQL's default, READ COMMITTED, takes a new snapshot per statement: standings
+        # read from sheets, then scores, could mix two states. SQLite's read transaction is
+        # one snapshot already (WAL).
+        self._read_engine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="REPEATABLE READ")
+        )
         self._turn = _TakeTurns()
         """SQLite writers of this process queue here, in turn, before ``BEGIN IMMEDIATE``."""
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; whatever it reads is one consistent snapshot."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with Session(self._read_engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     def write(self, work: Callable[[Session], T]) -> T:

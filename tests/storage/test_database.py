@@ -13,7 +13,7 @@ from sqlmodel import select
 from scoring.permissions import Actor
 from scoring.services.sheets import find_sheet, write_sheet
 from scoring.storage.migrate import alembic_config, current_revision, upgrade
-from scoring.storage.models import AuditEvent, Score, VoteTally
+from scoring.storage.models import AuditEvent, Campaign, Score, VoteTally
 from tests.factories import assigned, make_account, make_campaign, make_entry
 
 
@@ -130,3 +130,21 @@ def test_concurrent_saves_of_one_sheet_all_land_in_order(database):
         sheet = find_sheet(session, reviewer_id, entry_id)
         assert sheet.version == THREADS * ROUNDS
         assert len(session.exec(select(Score).where(Score.sheet_id == sheet.id)).all()) == 1
+
+
+def test_a_read_sees_one_state_even_when_a_save_commits_halfway(database):
+    """Standings read sheets, then scores: a save landing between the two must not mix in."""
+
+    def setup(session):
+        campaign = make_campaign(session)
+        make_entry(session, campaign, "A-1")
+        return campaign.id
+
+    campaign_id = database.write(setup)
+    with database.read() as session:
+        before = session.exec(text("SELECT count(*) FROM entry")).one()[0]
+        database.write(lambda s: make_entry(s, s.get(Campaign, campaign_id), "A-2"))
+        after = session.exec(text("SELECT count(*) FROM entry")).one()[0]
+    assert before == after == 1
+    with database.read() as session:
+        assert session.exec(text("SELECT count(*) FROM entry")).one()[0] == 2
