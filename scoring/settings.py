@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     refresh_seconds: int = Field(
         default=5, ge=2, description="How often the live standings refresh by themselves."
     )
+    pool_size: int = Field(
+        default=50,
+        ge=1,
+        description="PostgreSQL connections each app server keeps open (10 more at peak). "
+        "50 lets 50 reviewers save at once without opening a connection per save; with N "
+        "servers, the database's max_connections must exceed N x (pool_size + 10).",
+    )
 
     @property
     def resolved_database_url(self) -> str:

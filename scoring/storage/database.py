@@ -84,8 +84,11 @@ def make_engine(url: str) -> Engine:
         _configure_sqlite(engine)
         return engine
     # 50 savers at once each keep a connection of their own: one opened per save beyond the
-    # pool would cost more than the save.
-    engine = create_engine(url, pool_pre_ping=True, pool_size=50, max_overflow=10)
+    # pool would cost more than the save. Several servers share max_connections: configurable.
+    from scoring.settings import get_settings
+
+    pool_size = get_settings().pool_size
+    engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=10)
     _configure_postgres(engine)
     return engine
 
