@@ -6,7 +6,9 @@ and no skeleton is shown.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
@@ -254,3 +256,17 @@ def as_shown(typed: str) -> str:
     """What a reader sees of ``typed`` in a Markdown element: every character as typed, plus
     the invisible word joiners that keep an address from becoming a link."""
     return re.sub(r"\\(.)", r"\1", markdown_literal(typed))
+
+
+DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
+
+
+def refresh_docs_screenshot(shot: Path, name: str) -> None:
+    """Copy a test's screenshot over the README's ``docs/screenshots/<name>`` on request.
+
+    Only with ``REVIEWDESK_DOCS_SCREENSHOTS=1``: an ordinary test run leaves the checkout
+    as it was (a fresh PNG differs in a few pixels every time).
+    """
+    if os.environ.get("REVIEWDESK_DOCS_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, DOCS_SCREENSHOTS / name)

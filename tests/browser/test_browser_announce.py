@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -21,6 +20,7 @@ from browser_helpers import (
     login,
     main_area,
     open_app,
+    refresh_docs_screenshot,
     screenshot,
     sidebar,
     wait_for_app,
@@ -160,7 +160,7 @@ def test_the_rehearsal_then_the_ceremony_end_on_the_snapshot_hash(page, demo_ser
     buttons_hidden(page)
     expect(part(page, "hint")).to_have_css("opacity", "0", timeout=10_000)
     projector = screenshot(page, "announce-last-step-projector")
-    shutil.copy(projector, REPO / "docs" / "screenshots" / "announce-end.png")
+    refresh_docs_screenshot(projector, "announce-end.png")
     assert rehearsal.exists()
 
     page.set_viewport_size(PHONE)

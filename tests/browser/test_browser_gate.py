@@ -30,6 +30,7 @@ from browser_helpers import (
     nav_labels,
     open_app,
     open_logged_in,
+    refresh_docs_screenshot,
     screenshot,
     sidebar,
     titles,
@@ -43,7 +44,6 @@ pytestmark = pytest.mark.browser
 QD = ("qd-2020", "2020青岛信息化典型案例评选")
 DG = ("dg-person-2020", "2020数字政府创新人物评选")
 INACTIVE = "该账号已停用，请联系组织者。"
-SCREENSHOT_DOCS = REPO / "docs" / "screenshots"
 
 
 def _as_organiser(data_dir: Path, code: str) -> None:
@@ -108,9 +108,7 @@ def test_the_login_page_looks_right_on_desktop_and_phone(page, demo_server):
     open_app(page, demo_server.base_url)
     _expect_sign_in_page(page)
     expect(login_form(page).locator("h3")).to_have_text("登录评审台")
-    screenshot(page, "gate-login-desktop")
-    SCREENSHOT_DOCS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT_DOCS / "login.png"))
+    refresh_docs_screenshot(screenshot(page, "gate-login-desktop"), "login.png")
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
