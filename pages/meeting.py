@@ -15,8 +15,7 @@ from pages._shared import (
 from scoring import context
 from scoring.literal import markdown_literal
 from scoring.permissions import can_manage
-from scoring.services.meeting import close_rounds, open_codes, open_rounds, revisions
-from scoring.services.standings import live_standings
+from scoring.services.meeting import close_rounds, meeting_view, open_rounds
 
 actor = current_actor()
 require_page(can_manage(actor))
@@ -31,14 +30,8 @@ final_banner(actor, campaign)
 st.caption(tr("meeting.explain"))
 
 with context.database().read() as session:
-    under_way = open_codes(session, campaign)
-    live = live_standings(session, actor, campaign)
-    changes = revisions(session, actor, campaign)
-standings = live.analysis.standings
-outliers = live.analysis.diagnostics.outliers
-disputed = set(standings.loc[standings["tie_at_cutline"], "code"])
-disputed |= set(outliers.loc[outliers["outlier"], "code"])
-titles = dict(zip(standings["code"], standings["title"], strict=True))
+    view = meeting_view(session, actor, campaign)
+under_way, titles, changes = list(view.open_now), view.titles, view.revisions
 
 st.subheader(tr("meeting.open_now"))
 if under_way:
@@ -49,8 +42,8 @@ else:
 st.caption(tr("meeting.suggested"))
 chosen = st.multiselect(
     tr("meeting.open_for"),
-    list(standings["code"]),
-    default=sorted(disputed - set(under_way)),
+    list(view.codes),
+    default=list(view.suggested),
     format_func=lambda code: f"{code} {titles.get(code, '')}",
     key="meeting_codes",
     placeholder=tr("gallery.any"),

@@ -8,9 +8,7 @@ from pages._shared import current_actor, pick_campaign, require_page, t
 from scoring import context
 from scoring.literal import markdown_literal
 from scoring.permissions import can_manage
-from scoring.services.campaigns import components, rubric
-from scoring.services.entries import campaign_counts
-from scoring.services.progress import panel_progress
+from scoring.services.overview import overview_view
 
 actor = current_actor()
 require_page(can_manage(actor))
@@ -24,10 +22,8 @@ final_banner(actor, campaign)
 st.caption(tr("overview.subtitle", year=campaign.year, slug=campaign.slug))
 
 with context.database().read() as session:
-    counts = campaign_counts(session, actor, campaign)
-    comps = components(session, campaign.id)
-    rubrics = {c.key: rubric(session, c.id) for c in comps if c.kind == "panel"}
-    progress = panel_progress(session, actor, campaign)
+    view = overview_view(session, actor, campaign)
+counts, comps, rubrics, progress = view.counts, view.components, view.rubrics, view.progress
 
 cols = st.columns(4)
 cols[0].metric(tr("overview.entries"), counts["entries"])
@@ -71,9 +67,9 @@ groups = {g: tr(f"group.{g}") for g in ("category", "domain", "category_domain",
 st.caption(
     tr(
         "overview.groups",
-        vote_group=groups[campaign.vote_group],
-        rank_group=groups[campaign.rank_group],
-        quota=campaign.award_quota,
+        vote_group=groups[view.campaign.vote_group],
+        rank_group=groups[view.campaign.rank_group],
+        quota=view.campaign.award_quota,
     )
 )
 

@@ -16,19 +16,20 @@ A value is cached only from a session that has written nothing yet: a transactio
 changed rows reads its own uncommitted data, which must never be served to anyone else, nor
 can it trust a value computed without its change. The cache lives in this process (each app
 server has its own; the version comes from the shared database, so none serves stale data),
-holds a few entries, and hands out copies of data frames so that no caller can change what
-the next one gets. ``scoring`` never imports Streamlit, so this is not ``st.cache_data``.
+holds a few entries, and hands out copies of data frames and lists so that no caller can
+change what the next one gets. ``scoring`` never imports Streamlit: this is not
+``st.cache_data``.
 """
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import pandas as pd
 from sqlalchemy import event, func
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
@@ -129,7 +130,24 @@ def cached(
     if not found:
         value = compute()
         _cache.put(key, value)
-    return copy.deepcopy(value)
+    return _copied(value)
+
+
+def _copied(value: Any) -> Any:
+    """``value`` with fresh copies of its data frames and lists; frozen parts are shared.
+
+    Cached values are frames, lists of names, and named tuples of those (the engine's
+    ``Analysis``) beside frozen dataclasses such as ``Method``, which nobody can change.
+    """
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy()
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(_copied(v) for v in value))
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    return value
 
 
 def clear() -> None:

@@ -8,6 +8,7 @@ and close rounds and see who revised what, from the audit log (every revision is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -17,6 +18,7 @@ from scoring.errors import ValidationFailed
 from scoring.permissions import Actor, can_assign, can_manage
 from scoring.services import audit
 from scoring.services.guard import authorise_campaign
+from scoring.services.standings import live_standings
 from scoring.storage.models import AuditEvent, Campaign, Entry, MeetingRound, utcnow
 
 
@@ -128,3 +130,40 @@ def revisions(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFram
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    """What the meeting page shows: rounds open now, the entries to pick from, the revisions."""
+
+    open_now: tuple[str, ...]
+    """Codes of the entries whose round is open, sorted."""
+    codes: tuple[str, ...]
+    """Every shortlisted entry, in standings order: what a round may be opened for."""
+    titles: dict[str, str]
+    suggested: tuple[str, ...]
+    """Entries worth discussing and not under way: tied across a cut line, or holding an
+    outlying review; sorted."""
+    revisions: pd.DataFrame
+    """As ``revisions``."""
+
+
+def meeting_view(session: Session, actor: Actor, campaign: Campaign) -> MeetingView:
+    """The meeting page's one call (organisers only), with the analysed standings once.
+
+    The analysis is the standings page's, kept per data version, so opening the meeting
+    after the standings computes nothing again.
+    """
+    actor, campaign = authorise_campaign(session, actor, can_manage, "meeting.read", campaign)
+    under_way = open_codes(session, campaign)
+    analysis = live_standings(session, actor, campaign).analysis
+    standings, outliers = analysis.standings, analysis.diagnostics.outliers
+    disputed = set(standings.loc[standings["tie_at_cutline"], "code"])
+    disputed |= set(outliers.loc[outliers["outlier"], "code"])
+    return MeetingView(
+        open_now=tuple(under_way),
+        codes=tuple(standings["code"]),
+        titles=dict(zip(standings["code"], standings["title"], strict=True)),
+        suggested=tuple(sorted(disputed - set(under_way))),
+        revisions=revisions(session, actor, campaign),
+    )

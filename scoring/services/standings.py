@@ -131,21 +131,26 @@ def live_standings(session: Session, actor: Actor, campaign: Campaign) -> LiveSt
     actor, campaign = authorise_campaign(
         session, actor, can_see_standings, "standings.read", campaign
     )
-    method = method_for(session, campaign)
-    entries, scores, criteria = load_frames(session, campaign)
-    analysis = analyse(entries, scores, criteria, method)
-    category_order = [c.name for c in categories(session, campaign.id)]
-    domain_order = [d.name for d in domains(session, campaign.id)]
-    groups = group_order(session, campaign, analysis.standings["group"].tolist())
-    return LiveStandings(
-        analysis=analysis,
-        method=method,
-        coverage=coverage_summary(analysis.standings, method),
-        cuts=cut_lines(analysis.standings),
-        group_order=groups,
-        category_order=category_order,
-        domain_order=domain_order,
-    )
+
+    def compute() -> LiveStandings:
+        method = method_for(session, campaign)
+        entries, scores, criteria = load_frames(session, campaign)
+        analysis = analyse(entries, scores, criteria, method)
+        category_order = [c.name for c in categories(session, campaign.id)]
+        domain_order = [d.name for d in domains(session, campaign.id)]
+        groups = group_order(session, campaign, analysis.standings["group"].tolist())
+        return LiveStandings(
+            analysis=analysis,
+            method=method,
+            coverage=coverage_summary(analysis.standings, method),
+            cuts=cut_lines(analysis.standings),
+            group_order=groups,
+            category_order=category_order,
+            domain_order=domain_order,
+        )
+
+    # The same for every organiser; the standings and meeting pages share it per data version.
+    return cached(session, campaign, "analysis", "organisers", compute)
 
 
 def standings_json_records(session: Session, actor: Actor, campaign: Campaign) -> list[dict]:

@@ -51,6 +51,43 @@ def test_the_finalise_page_computes_the_standings_once_per_run(standings_compute
     assert len(standings_computed) == 1
 
 
+@pytest.mark.parametrize(
+    ("page", "computations"),
+    [("pages/overview.py", 0), ("pages/meeting.py", 1), ("pages/entries.py", 0)],
+)
+def test_each_organiser_page_computes_the_standings_at_most_once(
+    standings_computed, page, computations
+):
+    at = _app("boss", "organiser")
+    standings_computed.clear()
+    at.switch_page(page).run()
+    assert not at.exception and not at.error
+    assert len(standings_computed) == computations
+    at.run()  # a rerun with no change in between
+    assert len(standings_computed) == computations
+
+
+def test_the_meeting_after_the_standings_computes_nothing_again(standings_computed):
+    at = _app("boss", "organiser")
+    at.switch_page("pages/standings.py").run()
+    assert len(standings_computed) == 1
+    at.switch_page("pages/meeting.py").run()
+    assert not at.exception
+    # Both tied across the one-award cut line with nothing scored: both suggested.
+    assert at.multiselect(key="meeting_codes").value == ["T-001", "T-002"]
+    assert len(standings_computed) == 1
+
+
+def test_the_gallery_filters_what_the_one_read_returned(standings_computed):
+    at = _app("boss", "organiser")
+    at.switch_page("pages/entries.py").run()
+    at.text_input(key="gallery_search").input("另一").run()
+    assert not at.exception
+    assert [t.value for t in at.text] == ["T-002\n另一作品"]
+    assert "显示 1 / 2 件" in [c.value for c in at.caption]
+    assert standings_computed == []
+
+
 def test_the_export_reuses_the_standings_the_finalise_page_showed(standings_computed):
     database = context.database()
     with database.read() as session:

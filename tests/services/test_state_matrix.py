@@ -44,7 +44,9 @@ from scoring.services import (
     entries,
     export,
     finalise,
+    gallery,
     meeting,
+    overview,
     precheck,
     progress,
     review,
@@ -367,6 +369,8 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
         ORGANISER_READ,
         lambda s, a, c, sc: finalise.finalise_preview(s, a, c),
     ),
+    overview.overview_view: (ORGANISER_READ, lambda s, a, c, sc: overview.overview_view(s, a, c)),
+    meeting.meeting_view: (ORGANISER_READ, lambda s, a, c, sc: meeting.meeting_view(s, a, c)),
     finalise.finalise_view: (
         ORGANISER_READ,
         lambda s, a, c, sc: finalise.finalise_view(s, a, c),
@@ -509,6 +513,7 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
     # reviewers' own work
     entries.entries_frame: (LIST, lambda s, a, c, sc: entries.entries_frame(s, a, c)),
     review.gallery: (LIST, lambda s, a, c, sc: review.gallery(s, a, c)),
+    gallery.gallery_view: (LIST, lambda s, a, c, sc: gallery.gallery_view(s, a, c)),
     review.next_to_score: (LIST, lambda s, a, c, sc: review.next_to_score(s, a, c, None)),
     review.entry_view: (READ_ENTRY, lambda s, a, c, sc: review.entry_view(s, a, c, "M-1")),
     review.sheet_view: (READ_OWN_SHEET, lambda s, a, c, sc: review.sheet_view(s, a, c, "M-1")),
