@@ -398,13 +398,25 @@ def score_sheet(entry_code: str) -> None:
         disabled=read_only or confirming,
         max_chars=2000,
     )
+    if not read_only:
+        _actions(sheet, entry_code, typed, comment, total, confirming)
+    # After the actions: a save refused in this very run offers the reload right away.
     if st.session_state.get(keys["stale"]) and st.button(
         tr("score.stale_reload"), key=f"reload_{entry_code}", icon=":material/sync:"
     ):
         _forget_widgets(sheet, entry_code)
         _rerun_sheet()
-    if read_only:
-        return
+
+
+def _actions(
+    sheet: SheetView,
+    entry_code: str,
+    typed: dict,
+    comment: str,
+    total: float | None,
+    confirming: bool,
+) -> None:
+    """Save, submit or revise, or the question before a submission while it is open."""
     if confirming and total is not None:
         _confirmation(sheet, entry_code, total)
         return

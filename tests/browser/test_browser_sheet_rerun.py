@@ -177,3 +177,51 @@ def test_save_submit_revise_and_discard_rerun_only_the_sheet(page, demo_server):
     expect(sheet.get_by_text(BADGE_SUBMITTED, exact=True)).to_be_visible()
     expect(criterion_input(sheet, "实用性")).to_have_value("14")
     expect_progress(sheet, submitted + 1, assigned, drafts)
+
+
+STALE_ENTRY = "QD2020-025"  # to score for expert5
+OTHER_TAB_POINTS = {"创新性": 18, "成效性": 17, "实用性": 10, "示范推广价值": 9}
+
+
+def test_a_stale_save_and_its_reload_rerun_only_the_sheet(page, demo_server, browser):
+    runs = RunLog(page)
+    open_app(page, demo_server.base_url)
+    login(page, EXPERT)
+    open_logged_in(page, demo_server.base_url, f"entry?code={STALE_ENTRY}")
+    sheet = score_sheet(page)
+    expect(sheet.get_by_text(BADGE_NEW, exact=True)).to_be_visible()
+    submitted, assigned, drafts = progress(sheet)
+    mark = runs.mark()
+    for name, points in POINTS.items():
+        set_number(page, criterion_input(sheet, name), points)
+
+    # The same reviewer saves the sheet in another tab meanwhile.
+    other = browser.new_context(
+        viewport={"width": 1400, "height": 900},
+        locale="zh-CN",
+        storage_state=page.context.storage_state(),
+    )
+    try:
+        tab = other.new_page()
+        open_logged_in(tab, demo_server.base_url, f"entry?code={STALE_ENTRY}")
+        other_sheet = score_sheet(tab)
+        for name, points in OTHER_TAB_POINTS.items():
+            set_number(tab, criterion_input(other_sheet, name), points)
+        other_sheet.get_by_role("button", name="保存草稿").click()
+        wait_for_app(tab)
+        expect(other_sheet.get_by_text(BADGE_DRAFT, exact=True)).to_be_visible()
+    finally:
+        other.close()
+
+    # This tab is told, keeps what was typed, and loads the newer sheet on request.
+    sheet.get_by_role("button", name="保存草稿").click()
+    wait_for_app(page)
+    expect(sheet.get_by_text(f"作品“{STALE_ENTRY}”的评分表已在其他页面修改")).to_be_visible()
+    expect(criterion_input(sheet, "创新性")).to_have_value(str(POINTS["创新性"]))
+    sheet.get_by_role("button", name="载入最新版本").click()
+    wait_for_app(page)
+    for name, points in OTHER_TAB_POINTS.items():
+        expect(criterion_input(sheet, name)).to_have_value(str(points))
+    expect(sheet.get_by_text(BADGE_DRAFT, exact=True)).to_be_visible()
+    expect_progress(sheet, submitted, assigned, drafts + 1)
+    assert runs.page_runs_since(mark) == 0, runs.ends[mark:]
