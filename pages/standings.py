@@ -10,7 +10,6 @@ from scoring.errors import ReviewDeskError
 from scoring.i18n import Translator
 from scoring.literal import markdown_literal
 from scoring.permissions import can_see_standings
-from scoring.services.campaigns import get_campaign
 from scoring.services.standings import LiveStandings, last_change, live_standings
 from scoring.tables import (
     VIEW_CHOICES,
@@ -32,18 +31,13 @@ st.caption(markdown_literal(campaign.name))
 final = final_banner(actor, campaign)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _live(slug: str, version: int) -> LiveStandings:
-    """Recomputed only when the campaign's newest audit event moves; shared read-only."""
-    with context.database().read() as session:
-        return live_standings(session, actor, get_campaign(session, slug))
-
-
 def _current() -> tuple[LiveStandings, str]:
+    """The analysis (kept by ``scoring`` per data version: an idle refresh computes nothing)."""
     with context.database().read() as session:
-        version, changed_at = last_change(session, actor, campaign)
+        _, changed_at = last_change(session, actor, campaign)
+        live = live_standings(session, actor, campaign)
     changed = changed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if changed_at else "—"
-    return _live(campaign.slug, version), changed
+    return live, changed
 
 
 live, _ = _current()
