@@ -403,7 +403,9 @@ def test_a_submission_on_one_server_shows_in_the_standings_on_the_other(browser,
             ).to_have_text(MEDIA_TOTAL)
             sheet.get_by_role("button", name="提交评分").click()
             wait_for_app(reviewer)
-            reviewer.get_by_role("dialog").get_by_role("button", name="确认提交").click()
+            reviewer.locator("[class*='st-key-confirm_box_']").get_by_role(
+                "button", name="确认提交"
+            ).click()
             wait_for_app(reviewer)
             submitted_at = time.monotonic()
             expect(score_sheet(reviewer).get_by_text("已提交", exact=True)).to_be_visible()
