@@ -23,6 +23,7 @@ from scoring.cli import main as cli_main
 from scoring.settings import get_settings
 from scoring.storage.database import Database
 from scoring.storage.migrate import upgrade
+from tests.chromium import CHROMIUM, LAUNCH_ARGS, require_chromium
 
 PG_ENV = "REVIEWDESK_TEST_PG_URL"
 
@@ -108,3 +109,19 @@ def cli(tmp_path, monkeypatch):
 
     yield run
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """Debian's headless Chromium driven by sync Playwright, one for the whole session."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

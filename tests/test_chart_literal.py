@@ -148,37 +148,31 @@ def test_a_double_quote_is_an_entity_plotly_decodes():
 
 
 @pytest.mark.browser
-def test_the_browser_draws_hostile_labels_as_their_text(figures, tmp_path):
+def test_the_browser_draws_hostile_labels_as_their_text(figures, tmp_path, browser):
     """Rendered by plotly.js in Chromium: the typed text is shown, no link, no bold."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("needs /usr/bin/chromium")
     page_file = tmp_path / "chart.html"
     page_file.write_text(figures["organisations_chart"].to_html(include_plotlyjs=True))
     reviewers_file = tmp_path / "reviewers.html"
     reviewers_file.write_text(figures["reviewer_map"].to_html(include_plotlyjs=True))
     parts_file = tmp_path / "parts.html"
     parts_file.write_text(figures["contribution_bars"].to_html(include_plotlyjs=True))
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True)
-        try:
-            page = browser.new_page()
-            page.goto(page_file.as_uri())
-            page.wait_for_selector(".xtick text")
-            ticks = [t.text_content() for t in page.query_selector_all(".xtick text")]
-            assert ticks == [LINK, "市民政局"]
-            assert page.query_selector_all("svg a") == []
-            page.goto(reviewers_file.as_uri())
-            page.wait_for_selector(".textpoint text")
-            points = {t.text_content() for t in page.query_selector_all(".textpoint text")}
-            assert points == {LINK, "张三"}
-            page.goto(parts_file.as_uri())
-            page.wait_for_selector(".legendtext")
-            legend = {t.text_content() for t in page.query_selector_all(".legendtext")}
-            assert legend == {BOLD, "专家评审"}
-            ticks = {t.text_content() for t in page.query_selector_all(".ytick text")}
-            assert "<b>b</b> 智慧社区“邻里通”平台" in ticks and 'A-03 He said "1.5"' in ticks
-            assert page.query_selector_all("svg a, svg tspan[style*='bold']") == []
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.goto(page_file.as_uri())
+        page.wait_for_selector(".xtick text")
+        ticks = [t.text_content() for t in page.query_selector_all(".xtick text")]
+        assert ticks == [LINK, "市民政局"]
+        assert page.query_selector_all("svg a") == []
+        page.goto(reviewers_file.as_uri())
+        page.wait_for_selector(".textpoint text")
+        points = {t.text_content() for t in page.query_selector_all(".textpoint text")}
+        assert points == {LINK, "张三"}
+        page.goto(parts_file.as_uri())
+        page.wait_for_selector(".legendtext")
+        legend = {t.text_content() for t in page.query_selector_all(".legendtext")}
+        assert legend == {BOLD, "专家评审"}
+        ticks = {t.text_content() for t in page.query_selector_all(".ytick text")}
+        assert "<b>b</b> 智慧社区“邻里通”平台" in ticks and 'A-03 He said "1.5"' in ticks
+        assert page.query_selector_all("svg a, svg tspan[style*='bold']") == []
+    finally:
+        page.close()

@@ -26,18 +26,10 @@ from pathlib import Path
 import pytest
 from browser_helpers import RUN_TIMEOUT_MS, screenshot
 
+from tests.chromium import require_chromium
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HEALTH_TIMEOUT_S = 60
 
 
@@ -47,19 +39,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.browser)
-
-
-def _require_chromium() -> None:
-    """Skip without Chromium, but under CI a skipped browser test counts as a failure."""
-    if CHROMIUM.exists():
-        return
-    reason = (
-        f"{CHROMIUM} not found: install Debian's Chromium with `sudo apt-get install chromium` "
-        "to run the browser tests (Playwright's own browser downloads are not used)."
-    )
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -103,14 +82,14 @@ def planted_server(
 ) -> Iterator[DemoServer]:
     """A server of one module's own on a data folder that the module's ``plant(data_dir)``
     fills (instead of the demo), for data no demo holds."""
-    _require_chromium()
+    require_chromium()
     root = tmp_path_factory.mktemp("reviewdesk-planted")
     request.module.plant(root / "data")
     yield from _serve(root / "data", root / "streamlit.log")
 
 
 def _serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    _require_chromium()  # no point building the demo when no browser can look at it
+    require_chromium()  # no point building the demo when no browser can look at it
     root = tmp_path_factory.mktemp("reviewdesk-e2e")
     data_dir = root / "data"
     env = _server_env(data_dir)
@@ -189,22 +168,6 @@ def _serve(data_dir: Path, log: Path) -> Iterator[DemoServer]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    """Debian's headless Chromium driven by sync Playwright (never a downloaded browser)."""
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -70,12 +70,12 @@ from test_browser_intake import (  # noqa: E402
 )
 from test_browser_intake import campaign_toml as intake_campaign_toml  # noqa: E402
 
+from tests.chromium import CHROMIUM  # noqa: E402
+
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 NGINX_CONF = REPO / "docs" / "deploy" / "nginx.conf"
 ROUTE_COOKIE = "reviewdesk_server"
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 HEALTH_TIMEOUT_S = 90
 REFRESH_BUDGET_MS = 20_000  # the standings fragment re-runs every 5 s by default
 
@@ -309,20 +309,6 @@ def cluster(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(cluster: Cluster) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(autouse=True)
