@@ -78,15 +78,11 @@ from playwright.sync_api import (  # noqa: E402
     Error as PlaywrightError,
 )
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.chromium import CHROMIUM  # noqa: E402
+from tests.chromium import LAUNCH_ARGS as TEST_LAUNCH_ARGS  # noqa: E402
+
 LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *TEST_LAUNCH_ARGS,
     # Many sessions at once: keep every page's timers and frames running at full speed.
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
@@ -662,7 +658,7 @@ def main() -> None:
         (bare_dir / ".streamlit").mkdir(parents=True)
         (bare_dir / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
         shutil.copy(REPO / ".streamlit" / "config.toml", bare_dir / ".streamlit" / "config.toml")
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
         with serve("bare_app.py", bare_dir, None, root / "bare.log") as bare_server:
             bare = measure_bare(browser, bare_server.url, args.repeat)
         print_bare(bare)
