@@ -8,7 +8,7 @@ decision, grey for the rest; a hatched bar is provisional.
 Plotly renders ``<b>``, ``<br>`` and ``<a href>`` in every label it draws: titles, category
 ticks, legend entries, text and hover values. Every value taken from the data (codes, titles,
 group, panel and component names, reviewers, recommending units) therefore goes through
-`label` before it goes into a figure, including the ``customdata`` a hover template shows;
+`html_literal` before it goes into a figure, including the ``customdata`` a hover template shows;
 only the figures' own templates carry markup (``<br>``).
 """
 
@@ -32,13 +32,8 @@ TITLE_CHARS = 18
 """Characters of a title shown beside its code on a bar's axis."""
 
 
-def label(value: object) -> str:
-    """A data value as a plotly label that shows every character literally."""
-    return html_literal(value)
-
-
 def _labels(values: pd.Series) -> pd.Series:
-    return values.map(label)
+    return values.map(html_literal)
 
 
 def _entry_labels(frame: pd.DataFrame) -> pd.Series:
@@ -101,7 +96,7 @@ def composite_overview(
         )
     )
     figure.update_xaxes(
-        categoryorder="array", categoryarray=[label(g) for g in groups], tickangle=-30
+        categoryorder="array", categoryarray=[html_literal(g) for g in groups], tickangle=-30
     )
     figure.update_yaxes(title=tr("standings.composite"), range=[0, 100])
     return _layout(figure, 460)
@@ -149,7 +144,7 @@ def contribution_bars(
                 x=own["contribution"],
                 y=[names[c] for c in order],
                 orientation="h",
-                name=label(labels.get(str(component), str(component))),
+                name=html_literal(labels.get(str(component), str(component))),
                 marker={"color": COMPONENT_COLOURS[index % len(COMPONENT_COLOURS)]},
                 customdata=own[["score", "weight"]].to_numpy(),
                 hovertemplate="%{y}<br>%{fullData.name}: %{x:.2f}"
@@ -168,7 +163,7 @@ def score_distributions(totals: pd.DataFrame, labels: dict[str, str], tr: Transl
         figure.add_trace(
             go.Histogram(
                 x=own["total"],
-                name=label(labels.get(str(panel), str(panel))),
+                name=html_literal(labels.get(str(panel), str(panel))),
                 xbins={"start": 0, "end": 100.001, "size": 5},
                 marker={"color": PANEL_COLOURS[index % len(PANEL_COLOURS)]},
                 opacity=0.75,
@@ -191,7 +186,7 @@ def reviewer_map(reviewers: pd.DataFrame, labels: dict[str, str], tr: Translator
                 mode="markers+text",
                 text=_labels(own["reviewer"]),
                 textposition="top center",
-                name=label(labels.get(str(panel), str(panel))),
+                name=html_literal(labels.get(str(panel), str(panel))),
                 marker={
                     "size": 8 + 2 * own["n"].clip(upper=12),
                     "color": PANEL_COLOURS[index % len(PANEL_COLOURS)],

@@ -17,6 +17,7 @@ from engine_frames import criteria_frame, scores_frame, sheet
 from scoring import charts
 from scoring.engine import Component, Method, analyse, cut_lines
 from scoring.i18n import MarkdownTranslator
+from scoring.literal import html_literal
 
 LINK = '<a href="http://evil.test/p">x</a>'
 BOLD = "<b>b</b>"
@@ -144,7 +145,7 @@ def test_ordinary_chinese_names_and_codes_are_unchanged(figures):
 def test_a_double_quote_is_an_entity_plotly_decodes():
     # Plotly decodes numeric entities and only &lt; &gt; &amp; (and a few more) by name:
     # "&quot;" would be shown as it is.
-    assert charts.label('他说"好" & <i>') == "他说&#34;好&#34; &amp; &lt;i&gt;"
+    assert html_literal('他说"好" & <i>') == "他说&#34;好&#34; &amp; &lt;i&gt;"
 
 
 @pytest.mark.browser
