@@ -12,13 +12,6 @@ and no skeleton is shown. Screenshots of what each test sees go to
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +20,17 @@ import pytest
 from browser_helpers import RUN_TIMEOUT_MS, screenshot
 
 from tests.chromium import require_chromium
+from tests.servers import (
+    ServerFailed,
+    app_env,
+    free_port,
+    init_demo,
+    start_streamlit,
+    stop,
+    wait_healthy,
+)
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-HEALTH_TIMEOUT_S = 60
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -39,19 +39,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.browser)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text("utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 @dataclass(frozen=True)
@@ -92,82 +79,27 @@ def _serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     require_chromium()  # no point building the demo when no browser can look at it
     root = tmp_path_factory.mktemp("reviewdesk-e2e")
     data_dir = root / "data"
-    env = _server_env(data_dir)
-    demo = subprocess.run(
-        [sys.executable, "-m", "scoring.cli", "init-demo"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    if demo.returncode != 0:
-        pytest.fail(f"init-demo failed:\n{demo.stdout}\n{demo.stderr}", pytrace=False)
+    try:
+        init_demo(app_env(data_dir), timeout_s=180)
+    except ServerFailed as failure:
+        pytest.fail(str(failure), pytrace=False)
     yield from _serve(data_dir, root / "streamlit.log")
-
-
-def _server_env(data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["REVIEWDESK_DATA_DIR"] = str(data_dir)
-    env.pop("REVIEWDESK_DATABASE_URL", None)  # always the throw-away SQLite database
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    return env
 
 
 def _serve(data_dir: Path, log: Path) -> Iterator[DemoServer]:
     """``streamlit run app.py`` on ``data_dir`` and a free port, until the fixture ends."""
-    env = _server_env(data_dir)
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with log.open("w", encoding="utf-8") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless=true",
-                "--server.address=127.0.0.1",
-                f"--server.port={port}",
-                "--browser.gatherUsageStats=false",
-                # Other people edit the sources while the suite runs: a watcher would
-                # re-import edited modules mid-run (SQLModel then refuses to redefine
-                # its tables). The server runs the code as it was when it started.
-                "--server.fileWatcherType=none",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_streamlit(port, app_env(data_dir), log)
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while True:
-            if server.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited with {server.returncode}:\n{_tail(log)}", pytrace=False
-                )
-            try:
-                with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit not healthy after {HEALTH_TIMEOUT_S} s:\n{_tail(log)}",
-                    pytrace=False,
-                )
-            time.sleep(0.25)
+        wait_healthy(f"{base_url}/_stcore/health", server, log)
+    except ServerFailed as failure:
+        stop([server])
+        pytest.fail(str(failure), pytrace=False)
+    try:
         yield DemoServer(base_url=base_url, data_dir=data_dir, log=log)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop([server])
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -71,6 +70,14 @@ from test_browser_intake import (  # noqa: E402
 from test_browser_intake import campaign_toml as intake_campaign_toml  # noqa: E402
 
 from tests.chromium import CHROMIUM  # noqa: E402
+from tests.servers import (  # noqa: E402
+    app_env,
+    free_port,
+    init_demo,
+    start_streamlit,
+    stop,
+    wait_healthy,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -92,28 +99,6 @@ def skip_or_fail(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: this test must run)", pytrace=False)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"{process.args[0]} exited:\n{log.read_text('utf-8')[-3000:]}")
-        with (
-            contextlib.suppress(urllib.error.URLError, OSError),
-            urllib.request.urlopen(url, timeout=2) as reply,
-        ):
-            if reply.status == 200:
-                return
-        if time.monotonic() > deadline:
-            pytest.fail(f"{url} not healthy after {HEALTH_TIMEOUT_S} s")
-        time.sleep(0.25)
 
 
 def render_nginx_conf(root: Path, listen: int, upstreams: list[str]) -> Path:
@@ -186,6 +171,16 @@ class Cluster:
             time.sleep(0.25)
         return True
 
+    def logged_server(self, route: str, timeout_s: float = 5) -> str:
+        """The server of the route's last logged request; nginx writes its log line just
+        after the reply, so a reader right after the reply may find it not yet there."""
+        deadline = time.monotonic() + timeout_s
+        while not (served := self.served(route)):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nginx logged no request for route {route}")
+            time.sleep(0.05)
+        return served[-1][0]
+
     def route_to(self, upstream: str) -> str:
         """A routing cookie value that nginx's consistent hash sends to ``upstream``."""
         for attempt in range(200):
@@ -195,7 +190,7 @@ class Cluster:
             )
             with urllib.request.urlopen(request, timeout=5):
                 pass
-            if self.served(route)[-1][0] == upstream:
+            if self.logged_server(route) == upstream:
                 return route
         raise AssertionError(f"no route to {upstream} in 200 tries")
 
@@ -225,49 +220,20 @@ def cluster(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
     root = tmp_path_factory.mktemp("several-servers")
     data_dir = root / "data"
-    env = dict(os.environ)
-    env.update(REVIEWDESK_DATA_DIR=str(data_dir), REVIEWDESK_DATABASE_URL=database_url)
+    env = app_env(data_dir, database_url)
     env.pop("REVIEWDESK_COOKIE_KEY", None)  # the servers must agree on a generated one
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     processes: list[subprocess.Popen] = []
     try:
-        demo = subprocess.run(
-            [sys.executable, "-m", "scoring.cli", "init-demo"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert demo.returncode == 0, f"init-demo failed:\n{demo.stdout}\n{demo.stderr}"
+        init_demo(env)
         assert not (data_dir / ".cookie_key").exists()
 
         ports = (free_port(), free_port())
         logs = (root / "server-a.log", root / "server-b.log")
-        for port, log in zip(ports, logs, strict=True):
-            with log.open("w", encoding="utf-8") as out:
-                processes.append(
-                    subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "streamlit",
-                            "run",
-                            "app.py",
-                            "--server.headless=true",
-                            "--server.address=127.0.0.1",
-                            f"--server.port={port}",
-                            "--browser.gatherUsageStats=false",
-                            "--server.fileWatcherType=none",
-                        ],
-                        cwd=REPO,
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
+        processes += [
+            start_streamlit(port, env, log) for port, log in zip(ports, logs, strict=True)
+        ]
         for port, process, log in zip(ports, processes, logs, strict=True):
-            wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process, log)
+            wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process, log, HEALTH_TIMEOUT_S)
 
         listen = free_port()
         upstreams = (f"127.0.0.1:{ports[0]}", f"127.0.0.1:{ports[1]}")
@@ -291,7 +257,9 @@ def cluster(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
                     stderr=subprocess.STDOUT,
                 )
             )
-        wait_healthy(f"http://127.0.0.1:{listen}/_stcore/health", processes[-1], nginx_log)
+        wait_healthy(
+            f"http://127.0.0.1:{listen}/_stcore/health", processes[-1], nginx_log, HEALTH_TIMEOUT_S
+        )
         yield Cluster(
             url=f"http://127.0.0.1:{listen}",
             upstreams=upstreams,
@@ -299,13 +267,7 @@ def cluster(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             server_logs=logs,
         )
     finally:
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop(reversed(processes))
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
