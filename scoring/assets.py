@@ -244,13 +244,19 @@ def validate_image(name: str, data: bytes) -> str:
     pre-check's "unreadable file" flag. (Relies on Pillow's default
     ``ImageFile.LOAD_TRUNCATED_IMAGES = False``.)
     """
+    name, mime = _image_type(name, data)
+    _decode_image(name, data, mime)
+    return mime
+
+
+def _image_type(name: str, data: bytes) -> tuple[str, str]:
+    """The clean name and MIME type of an entry image before decoding, or AssetError."""
     name = check_file_name(name)
     _check_size(name, data, MAX_IMAGE_BYTES, "asset.image_too_large")
     mime = sniff_type(data)
     if mime not in IMAGE_TYPES:
         raise _refuse_type(name, data, "asset.not_an_image")
-    _decode_image(name, data, mime)
-    return mime
+    return name, mime
 
 
 def validate_material(name: str, data: bytes) -> str:
@@ -278,15 +284,23 @@ def validate_material(name: str, data: bytes) -> str:
 # --- the store ---------------------------------------------------------------------------
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and os.replace, so readers never see half."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _write_atomic(target: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write via a temp file in the same folder and os.replace, so readers never see half.
+
+    ``durable`` syncs the bytes to disk before the rename: a stored file must survive a
+    crash once a row names it. A thumbnail is a cache rebuilt on demand, so it skips the
+    sync (an fsync costs as much as a tenth of making the thumbnail); after a power cut it
+    may be left empty, which :meth:`AssetStore.thumbnail` treats as missing.
+    """
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -334,6 +348,12 @@ class AssetStore:
         except FileNotFoundError:
             raise AssetError("asset.not_stored", sha=sha) from None
 
+    def _thumbnail_path(self, sha: str, width: int, height: int) -> Path:
+        sha = self._checked(sha)
+        if not (0 < width <= 4096 and 0 < height <= 4096):
+            raise AssetError("asset.bad_thumbnail_size", width=width, height=height)
+        return self.root / "thumbs" / sha[:2] / f"{sha}-{width}x{height}.jpg"
+
     def thumbnail(self, sha: str, width: int = 480, height: int = 320) -> Path:
         """A JPEG of the stored image fitted inside width x height, built once and cached.
 
@@ -341,11 +361,8 @@ class AssetStore:
         make it crawl. Two processes building the same thumbnail both write their own temp
         file and the last os.replace wins, so a reader never sees a half-written JPEG.
         """
-        sha = self._checked(sha)
-        if not (0 < width <= 4096 and 0 < height <= 4096):
-            raise AssetError("asset.bad_thumbnail_size", width=width, height=height)
-        target = self.root / "thumbs" / sha[:2] / f"{sha}-{width}x{height}.jpg"
-        if target.is_file():
+        target = self._thumbnail_path(sha, width, height)
+        if target.is_file() and target.stat().st_size > 0:
             return target
         source = self.path(sha)
         if not source.is_file():
@@ -354,27 +371,61 @@ class AssetStore:
             with Image.open(source, formats=list(_PIL_FORMATS.values())) as im:
                 mime = {v: k for k, v in _PIL_FORMATS.items()}.get(im.format or "", PNG)
                 _check_pixels(sha[:12], im, mime)  # stored before the limits: still bounded
-                # Shrink first, then turn: exif_transpose copies the whole image, so on the
-                # full-size picture it would double the cost. A 90-degree turn swaps the box.
-                turned = im.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
-                box = (height, width) if turned else (width, height)
-                # draft (JPEG only) decodes at the smallest scale still covering the box;
-                # thumbnail's reducing_gap then shrinks by whole factors before resampling.
-                im.thumbnail(box, Image.Resampling.LANCZOS, reducing_gap=2.0)
-                picture = ImageOps.exif_transpose(im)
-                if picture.mode in ("RGBA", "LA", "P"):
-                    picture = picture.convert("RGBA")
-                    flat = Image.new("RGB", picture.size, "white")
-                    flat.paste(picture, mask=picture.getchannel("A"))
-                    picture = flat
-                elif picture.mode != "RGB":
-                    picture = picture.convert("RGB")
-                out = io.BytesIO()
-                picture.save(out, "JPEG", quality=85, optimize=True)
+                jpeg = _thumbnail_jpeg(im, width, height)
         except _UNDECODABLE as exc:
             raise AssetError("asset.no_thumbnail", sha=sha) from exc
-        _write_atomic(target, out.getvalue())
+        _write_atomic(target, jpeg, durable=False)
         return target
+
+    def put_image(
+        self, name: str, data: bytes, width: int = 480, height: int = 320
+    ) -> tuple[str, str]:
+        """Check an entry image as :func:`validate_image` does, store it and its thumbnail.
+
+        Returns ``(sha256, mime)``. The image is decoded once for both: the decode that
+        makes the thumbnail reads every byte of it, so it is also the check that the file is
+        whole, and an import pays for one decode per image instead of two.
+        """
+        name, mime = _image_type(name, data)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[mime]]) as im:
+                    _check_pixels(name, im, mime)
+                    jpeg = _thumbnail_jpeg(im, width, height)
+        except _UNDECODABLE as exc:
+            raise AssetError("asset.unreadable", name=name, found=_LABELS[mime]) from exc
+        sha = self.put(data)
+        target = self._thumbnail_path(sha, width, height)
+        if not target.is_file():
+            _write_atomic(target, jpeg, durable=False)
+        return sha, mime
+
+
+def _thumbnail_jpeg(im: Image.Image, width: int, height: int) -> bytes:
+    """The JPEG bytes of an opened image fitted inside width x height, turned upright.
+
+    Loads every pixel even when the image is already small enough, so a cut file fails here.
+    """
+    # Shrink first, then turn: exif_transpose copies the whole image, so on the full-size
+    # picture it would double the cost. A 90-degree turn swaps the box.
+    turned = im.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
+    box = (height, width) if turned else (width, height)
+    # draft (JPEG only) decodes at the smallest scale still covering the box; thumbnail's
+    # reducing_gap then shrinks by whole factors before resampling.
+    im.thumbnail(box, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    im.load()  # thumbnail does not decode an image that already fits
+    picture = ImageOps.exif_transpose(im)
+    if picture.mode in ("RGBA", "LA", "P"):
+        picture = picture.convert("RGBA")
+        flat = Image.new("RGB", picture.size, "white")
+        flat.paste(picture, mask=picture.getchannel("A"))
+        picture = flat
+    elif picture.mode != "RGB":
+        picture = picture.convert("RGB")
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=85, optimize=True)
+    return out.getvalue()
 
 
 # --- asset sources (a folder or a zip) -----------------------------------------------------

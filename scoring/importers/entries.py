@@ -12,6 +12,7 @@ bulk, with one audit event per entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,6 @@ from scoring.assets import (
     AssetStore,
     check_file_name,
     open_asset_source,
-    validate_image,
     validate_material,
 )
 from scoring.errors import AssetError
@@ -42,6 +42,16 @@ from scoring.storage.models import (
 )
 
 MAX_IMAGES = 4
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)`` for a progress bar: step ``"files"`` counts the files the
+workbook names as each is checked and stored (images with their thumbnail), step ``"write"``
+the entries as they are written. ``done`` rises to ``total`` and reaches it."""
+
+FILES_EVERY = 10
+"""Files between two calls while planning: a call per file would redraw a bar 20,000 times."""
+WRITE_EVERY = 500
+"""Entries between two calls while writing."""
 
 COLUMNS = [
     Column("code", ("编号", "案例编号"), required=True),
@@ -104,8 +114,12 @@ def _check_files(
     source,  # type: ignore[no-untyped-def]
     store: AssetStore,
     report: Report,
+    counted: Callable[[], None],
 ) -> None:
-    """Read, check and store each file; images also get their gallery thumbnail now."""
+    """Read, check and store each file; images also get their gallery thumbnail now.
+
+    ``counted`` is called once per name, whatever became of the file.
+    """
     role = "image" if column == "images" else "material"
     if role == "image" and len(names) > MAX_IMAGES:
         report.add(
@@ -118,13 +132,16 @@ def _check_files(
                 report.add("entries.assets_needed", pending.row, column, name=name)
                 continue
             data = source.read(name)
-            mime = validate_image(name, data) if role == "image" else validate_material(name, data)
-            digest = store.put(data)
-            if role == "image":
-                store.thumbnail(digest)
+            if role == "image":  # one decode checks the image and makes its thumbnail
+                digest, mime = store.put_image(name, data)
+            else:
+                mime = validate_material(name, data)
+                digest = store.put(data)
         except AssetError as error:
             report.add(error.key, pending.row, column, **error.params)
             continue
+        finally:
+            counted()
         pending.files.append(PendingFile(role, position, name, digest, len(data), mime))
 
 
@@ -153,14 +170,31 @@ def plan_entries_import(
     data: bytes | None = None,
     *,
     store: AssetStore,
+    progress: Progress | None = None,
 ) -> EntriesPlan:
     """Read and check every row and file, storing accepted files; no row is written here.
 
     ``session`` only reads (the campaign's categories, domains and codes), so a read session
-    is enough: call this outside ``Database.write``.
+    is enough: call this outside ``Database.write``. ``progress`` hears step ``"files"``.
     """
     report = Report()
     frame = read_mapped(path, data, COLUMNS, report)
+    table = list(rows(frame))
+    total = sum(
+        len(split_names(values[column]))
+        for _, values in table
+        for column in ("images", "materials")
+    )
+    checked = 0
+
+    def counted() -> None:
+        nonlocal checked
+        checked += 1
+        if progress is not None and (checked % FILES_EVERY == 0 or checked == total):
+            progress("files", checked, total)
+
+    if progress is not None:
+        progress("files", 0, total)
     known_categories = {c.name for c in categories(session, campaign.id)}
     known_domains = {d.name for d in domains(session, campaign.id)}
     existing = set(session.exec(select(Entry.code).where(Entry.campaign_id == campaign.id)))
@@ -173,7 +207,7 @@ def plan_entries_import(
         except AssetError as error:
             report.add(error.key, None, "assets", **error.params)
     try:
-        for row, values in rows(frame):
+        for row, values in table:
             pending = PendingEntry(row, values)
             code = values["code"]
             if _check_values(row, values, report) and code:
@@ -213,10 +247,9 @@ def plan_entries_import(
                     pending.votes = votes
                 else:
                     report.add(votes[0], row, "votes", **votes[1])
-            _check_files(pending, "images", split_names(values["images"]), source, store, report)
-            _check_files(
-                pending, "materials", split_names(values["materials"]), source, store, report
-            )
+            for column in ("images", "materials"):
+                names = split_names(values[column])
+                _check_files(pending, column, names, source, store, report, counted)
             planned.append(pending)
     finally:
         if source is not None:
@@ -280,11 +313,14 @@ def _audited_fields(entry: Entry, pending: PendingEntry) -> dict:
     }
 
 
-def apply_entries_import(session: Session, actor: Actor, plan: EntriesPlan) -> int:
+def apply_entries_import(
+    session: Session, actor: Actor, plan: EntriesPlan, *, progress: Progress | None = None
+) -> int:
     """Write a checked plan in the caller's (short) write transaction; returns the count.
 
     Authorises first, against the actor and campaign re-read here: a campaign finalised since
     the plan refuses the import with ``StateRefused``. The files are already stored.
+    ``progress`` hears step ``"write"``, counting entries.
     """
     done = authorise(
         session, actor, can_change_entries, "entries.import", campaign=plan.campaign_id
@@ -311,7 +347,10 @@ def apply_entries_import(session: Session, actor: Actor, plan: EntriesPlan) -> i
     session.add_all(entries)
     session.flush()  # one multi-row INSERT; the ids come back with it
     rows_after: list = []
-    for entry, pending in zip(entries, plan.entries, strict=True):
+    total = len(entries)
+    if progress is not None:
+        progress("write", 0, total)
+    for done, (entry, pending) in enumerate(zip(entries, plan.entries, strict=True), 1):
         rows_after.extend(
             EntryAsset(
                 entry_id=entry.id,
@@ -335,6 +374,8 @@ def apply_entries_import(session: Session, actor: Actor, plan: EntriesPlan) -> i
                 new=_audited_fields(entry, pending),
             )
         )
+        if progress is not None and done % WRITE_EVERY == 0:
+            progress("write", done, total)
     rows_after.append(
         audit.event(
             actor,
@@ -345,4 +386,7 @@ def apply_entries_import(session: Session, actor: Actor, plan: EntriesPlan) -> i
         )
     )
     session.add_all(rows_after)
+    session.flush()  # the files, tallies and events go in here, before "done" is said
+    if progress is not None:
+        progress("write", total, total)
     return len(plan.entries)
