@@ -433,7 +433,13 @@ def fill_sheet(page: Page, value: str = "1") -> None:
 
 
 def measure_product(
-    browser: Browser, url: str, reviewer: str, password: str, open_codes: list[str], repeat: int
+    browser: Browser,
+    url: str,
+    reviewer: str,
+    password: str,
+    open_codes: list[str],
+    repeat: int,
+    standings_only: bool = False,
 ) -> dict[str, Sample]:
     """The reviewer's and the organiser's work; ``open_codes``: the reviewer's unscored entries."""
     samples = {
@@ -452,6 +458,21 @@ def measure_product(
             "refresh",
         )
     }
+    if not standings_only:
+        _measure_reviewer(browser, url, reviewer, password, open_codes, repeat, samples)
+    _measure_standings(browser, url, password, repeat, samples)
+    return samples
+
+
+def _measure_reviewer(
+    browser: Browser,
+    url: str,
+    reviewer: str,
+    password: str,
+    open_codes: list[str],
+    repeat: int,
+    samples: dict[str, Sample],
+) -> None:
     # The login page, each time in a fresh browser (no cookie); the first one warms up.
     page = None
     for _ in range(repeat + 1):
@@ -502,6 +523,11 @@ def measure_product(
         back = main_area(page).get_by_role("link", name=BACK)
         samples["back to gallery"].add(*timed_click(page, back, f"h1() === {js_text(GALLERY)}"))
     page.context.close()
+
+
+def _measure_standings(
+    browser: Browser, url: str, password: str, repeat: int, samples: dict[str, Sample]
+) -> None:
     # The organiser's standings: first load, switches, then left alone (timed reruns).
     context = new_context(browser)
     page = context.new_page()
@@ -525,12 +551,25 @@ def measure_product(
     for seconds in page.evaluate("() => window.__runs")[:repeat]:
         samples["refresh"].add(seconds / 1000, seconds / 1000)
     context.close()
-    return samples
 
 
 def print_product(title: str, got: dict[str, Sample], bare: dict[str, Sample]) -> None:
     print(title)
     print(HEADER)
+    button, switch = bare["button"], bare["switch"]
+    if got["login page"].done:  # not measured with --only standings
+        _print_reviewer(got, bare)
+    line("standings, first load", got["standings first"], switch, "bare page switch")
+    line("standings, page switch", got["standings"], switch, "bare page switch")
+    if got["refresh"].done:
+        line("standings, idle refresh (rerun)", got["refresh"], button, "bare button rerun")
+    else:
+        print("  standings, idle refresh: no timed rerun seen")
+    more = statistics.median(got["standings"].done) - statistics.median(switch.done)
+    print(f"  standings minus bare page switch: {more:+.3f} s (done medians)", flush=True)
+
+
+def _print_reviewer(got: dict[str, Sample], bare: dict[str, Sample]) -> None:
     full, button, form, switch = bare["full"], bare["button"], bare["form"], bare["switch"]
     line("login page, full load", got["login page"], full, "bare full load")
     line("login → first page", got["login"], form, "bare form submit")
@@ -540,14 +579,6 @@ def print_product(title: str, got: dict[str, Sample], bare: dict[str, Sample]) -
     line("save draft (click → toast)", got["save draft"], button, "bare button rerun")
     line("submit (确认提交 → toast)", got["submit"], button, "bare button rerun")
     line("entry → 作品库 (back link)", got["back to gallery"], switch, "bare page switch")
-    line("standings, first load", got["standings first"], switch, "bare page switch")
-    line("standings, page switch", got["standings"], switch, "bare page switch")
-    if got["refresh"].done:
-        line("standings, idle refresh (rerun)", got["refresh"], button, "bare button rerun")
-    else:
-        print("  standings, idle refresh: no timed rerun seen")
-    more = statistics.median(got["standings"].done) - statistics.median(switch.done)
-    print(f"  standings minus bare page switch: {more:+.3f} s (done medians)", flush=True)
 
 
 # --- many reviewers on one server -------------------------------------------------------
@@ -641,9 +672,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of saves of all sessions")
     parser.add_argument("--scales", default="demo,5000", help="which campaigns to time")
     parser.add_argument("--quick", action="store_true", help="3 repetitions, 5 sessions")
+    parser.add_argument(
+        "--only",
+        choices=["standings"],
+        help="only the organiser's standings (with the bare app), no reviewer or session measures",
+    )
     args = parser.parse_args()
     if args.quick:
         args.repeat, args.sessions, args.rounds = 3, "5", 2
+    if args.only:
+        args.sessions = ""
     sessions = [int(n) for n in args.sessions.split(",") if n]
     scales = args.scales.split(",")
     print(
@@ -672,6 +710,7 @@ def main() -> None:
                     DEMO_PASSWORD,
                     big_campaign.open_entries(data_dir, "expert5"),
                     args.repeat,
+                    standings_only=args.only == "standings",
                 )
             print_product(f"demo campaign (36 entries; {load()})", got, bare)
         if "5000" in scales or sessions:
@@ -688,6 +727,7 @@ def main() -> None:
                         big_campaign.PASSWORD,
                         big_campaign.open_entries(data_dir, reviewer),
                         args.repeat,
+                        standings_only=args.only == "standings",
                     )
                     print_product(f"5,000 entries, 400,000 scores ({load()})", got, bare)
                 if sessions:
