@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
 from scoring.export.cells import csv_text
@@ -61,8 +62,24 @@ def record(
     new: Any = None,
     campaign_id: int | None = None,
 ) -> None:
-    """Append one event in the caller's transaction, so it lands exactly when the change does."""
-    session.add(event(actor, action, target=target, old=old, new=new, campaign_id=campaign_id))
+    """Append one event in the caller's transaction, so it lands exactly when the change does.
+
+    Inserted at once as one row, not added to the session: a score-sheet save records one
+    per save, and the unit of work around a single new object cost more than the insert.
+    """
+    row = event(actor, action, target=target, old=old, new=new, campaign_id=campaign_id)
+    session.execute(
+        insert(AuditEvent.__table__),  # type: ignore[arg-type]
+        {
+            "at": row.at,
+            "actor": row.actor,
+            "campaign_id": row.campaign_id,
+            "action": row.action,
+            "target": row.target,
+            "old_value": row.old_value,
+            "new_value": row.new_value,
+        },
+    )
 
 
 @dataclass(frozen=True)

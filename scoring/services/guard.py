@@ -85,8 +85,12 @@ def _component(session: Session, campaign_id: int, key: str | None) -> Component
     ).first()
 
 
-def _exists(session: Session, table: type, reviewer_id: int, entry_id: int) -> bool:
+def _exists(
+    session: Session, table: type, reviewer_id: int, entry_id: int, *, lock: bool = False
+) -> bool:
     query = select(table.id).where(table.reviewer_id == reviewer_id, table.entry_id == entry_id)
+    if lock:
+        query = query.with_for_update()
     return session.exec(query).first() is not None
 
 
@@ -101,11 +105,15 @@ def authorise(
     panel: str | None = None,
     sheet_owner_id: int | None = None,
     exclusive: bool = False,
+    lock_assignment: bool = False,
 ) -> Authorised:
     """Re-read the actor, the campaign (and entry), check ``rule``; raise its refusal or return.
 
     ``panel`` names the panel whose lock matters (default: the reviewer's own panel);
     ``sheet_owner_id`` the account whose sheet is written (default: the actor).
+    ``lock_assignment`` reads the reviewer's assignment to the entry ``FOR UPDATE``, after
+    the campaign's lock: a save locks it anyway, and reading it once, locked, both checks it
+    at its newest and makes two first saves of one sheet take turns.
     """
     now_actor = fresh_actor(session, actor)
     entry_row: Entry | None = None
@@ -128,7 +136,8 @@ def authorise(
         actor=now_actor,
         finalised=campaign_row is not None and campaign_row.finalised_at is not None,
         panel_locked=bool(component and component.locked),
-        assigned=on_entry and _exists(session, Assignment, reviewer_id, entry_row.id),
+        assigned=on_entry
+        and _exists(session, Assignment, reviewer_id, entry_row.id, lock=lock_assignment),
         conflicted=on_entry and _exists(session, ConflictDeclaration, reviewer_id, entry_row.id),
         owns_sheet=sheet_owner_id is None or sheet_owner_id == reviewer_id,
     )

@@ -17,6 +17,21 @@ from scoring.errors import Names, ValidationFailed
 from scoring.storage.models import Criterion
 
 
+@dataclass(frozen=True)
+class RubricItem:
+    """A criterion's values as plain attributes, read once per save as a row, not an object.
+
+    Everything a save checks and totals reads these (``point_problem``, ``total_of``); an
+    ORM ``Criterion`` would cost a loaded, tracked object per criterion per save.
+    """
+
+    id: int
+    key: str
+    name: str
+    max_points: float
+    step: float
+
+
 def check_same_panel(sheet_panel: str | None, panel: str, code: str) -> None:
     """A sheet stays in the panel it was scored in (a reviewer's role may have changed since)."""
     if sheet_panel is not None and sheet_panel != panel:

@@ -14,20 +14,22 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from scoring.errors import StaleEdit, ValidationFailed
 from scoring.importers.report import Report
 from scoring.permissions import Actor, Situation, campaign_open, can_save_sheet, panel_open, refuse
 from scoring.services import audit
-from scoring.services.campaigns import panel_component, rubric
+from scoring.services.campaigns import panel_component
 from scoring.services.guard import authorise
-from scoring.services.sheet_rules import check_same_panel, sheet_outcome
+from scoring.services.sheet_rules import RubricItem, check_same_panel, sheet_outcome
 from scoring.storage.database import lock_rows_only
 from scoring.storage.models import (
     Account,
     Assignment,
     Campaign,
+    Component,
     ConflictDeclaration,
     Criterion,
     Entry,
@@ -109,6 +111,64 @@ def is_conflicted(session: Session, reviewer_id: int, entry_id: int) -> bool:
     )
 
 
+def _rubric_and_scores(
+    session: Session, component_id: int, sheet_id: int | None
+) -> tuple[list[RubricItem], dict[int, tuple[int, float]]]:
+    """The panel's rubric in order and the sheet's stored scores by criterion, in one query.
+
+    Read as plain rows: a save needs the values, not tracked objects (a sheet without an id
+    yet has no scores).
+    """
+    query = select(
+        Criterion.id, Criterion.key, Criterion.name, Criterion.max_points, Criterion.step
+    ).where(Criterion.component_id == component_id)
+    if sheet_id is None:
+        rows = [(*row, None, None) for row in session.exec(query.order_by(Criterion.position))]
+    else:
+        rows = session.exec(
+            query.add_columns(Score.id, Score.points)
+            .outerjoin(Score, (Score.criterion_id == Criterion.id) & (Score.sheet_id == sheet_id))
+            .order_by(Criterion.position)
+        ).all()
+    criteria = [RubricItem(*row[:5]) for row in rows]
+    stored = {row[0]: (row[5], row[6]) for row in rows if row[5] is not None}
+    return criteria, stored
+
+
+def _store_scores(
+    session: Session,
+    sheet_id: int,
+    criteria: list[RubricItem],
+    stored: dict[int, tuple[int, float]],
+    points: Mapping[str, float],
+) -> None:
+    """Make the sheet's score rows hold ``points``: one statement per kind of change, if any."""
+    gone, changed, added = [], [], []
+    for criterion in criteria:
+        value = points.get(criterion.key)
+        row = stored.get(criterion.id)
+        if value is None and row is not None:
+            gone.append(row[0])
+        elif value is not None and row is None:
+            added.append(
+                {"sheet_id": sheet_id, "criterion_id": criterion.id, "points": float(value)}
+            )
+        elif value is not None and row is not None and row[1] != value:
+            changed.append({"score_id": row[0], "new_points": float(value)})
+    table = Score.__table__
+    if gone:
+        session.execute(table.delete().where(table.c.id.in_(gone)))
+    if changed:
+        session.execute(
+            table.update()
+            .where(table.c.id == bindparam("score_id"))
+            .values(points=bindparam("new_points")),
+            changed,
+        )
+    if added:
+        session.execute(table.insert(), added)
+
+
 def write_sheet(
     session: Session,
     actor: Actor,
@@ -132,10 +192,41 @@ def write_sheet(
     sheet stays in the panel it was scored in: a reviewer whose role changed since cannot
     write it into another panel's rubric.
     """
-    campaign = session.get(Campaign, entry.campaign_id)
     component = panel_component(session, entry.campaign_id, reviewer.role)
     if component is None:
         raise ValidationFailed("sheet.no_panel", panel=reviewer.role)
+    return _write(
+        session,
+        actor,
+        reviewer=(reviewer.id, reviewer.username),  # type: ignore[arg-type]
+        entry=entry,
+        campaign=session.get(Campaign, entry.campaign_id),
+        component=component,
+        points=points,
+        comment=comment,
+        submit=submit,
+        expected_version=expected_version,
+    )
+
+
+def _write(
+    session: Session,
+    actor: Actor,
+    *,
+    reviewer: tuple[int, str],
+    entry: Entry,
+    campaign: Campaign | None,
+    component: Component,
+    points: Mapping[str, float | None],
+    comment: str | None,
+    submit: bool,
+    expected_version: int | None,
+) -> ScoreSheet:
+    """``write_sheet`` with the campaign and the reviewer's panel already read in this session.
+
+    ``reviewer`` is the sheet owner's account id and username.
+    """
+    reviewer_id, username = reviewer
     refuse(
         campaign_open & panel_open,
         Situation(
@@ -145,7 +236,10 @@ def write_sheet(
         ),
         "sheet.save",
     )
-    criteria = rubric(session, component.id)
+    # Locked before its version is compared: a second save of the same sheet waits here and
+    # then reads the first one's version (READ COMMITTED reads the newest committed row).
+    sheet = find_sheet(session, reviewer_id, entry.id, lock=True)
+    criteria, stored = _rubric_and_scores(session, component.id, sheet.id if sheet else None)
     by_key = {c.key: c for c in criteria}
     report = Report()
     for key, value in points.items():
@@ -154,19 +248,15 @@ def write_sheet(
         elif value is not None and (problem := point_problem(by_key[key], value)):
             report.add(problem[0], column=key, **problem[1])
     report.raise_if_invalid(entry.code)
-    # Locked before its version is compared: a second save of the same sheet waits here and
-    # then reads the first one's version (READ COMMITTED reads the newest committed row).
-    sheet = find_sheet(session, reviewer.id, entry.id, lock=True)
     check_same_panel(sheet.panel if sheet else None, component.key, entry.code)
     if expected_version is not None and (sheet.version if sheet else 0) != expected_version:
         raise StaleEdit("sheet.stale", code=entry.code)
-    old_points = sheet_points(session, sheet) if sheet else {}
+    old_points = {c.key: stored[c.id][1] for c in criteria if c.id in stored}
     outcome = sheet_outcome(
         criteria, old_points, sheet.status if sheet else None, points, submit=submit
     )
-    merged = outcome.points
     if sheet is None:
-        sheet = ScoreSheet(entry_id=entry.id, reviewer_id=reviewer.id, panel=component.key)
+        sheet = ScoreSheet(entry_id=entry.id, reviewer_id=reviewer_id, panel=component.key)
     else:
         sheet.version += 1
     sheet.status = outcome.status
@@ -176,24 +266,13 @@ def write_sheet(
         sheet.comment = comment
     session.add(sheet)
     session.flush()
-    existing = {
-        s.criterion_id: s for s in session.exec(select(Score).where(Score.sheet_id == sheet.id))
-    }
-    for criterion in criteria:
-        value = merged.get(criterion.key)
-        row = existing.get(criterion.id)
-        if value is None and row is not None:
-            session.delete(row)
-        elif value is not None:
-            row = row or Score(sheet_id=sheet.id, criterion_id=criterion.id, points=value)
-            row.points = float(value)
-            session.add(row)
+    _store_scores(session, sheet.id, criteria, stored, outcome.points)
     if outcome.changed:
         audit.record(
             session,
             actor,
             "sheet.save",
-            target=f"{entry.code}/{reviewer.username}",
+            target=f"{entry.code}/{username}",
             campaign_id=entry.campaign_id,
             old=outcome.audit_old,
             new=outcome.audit_new,
@@ -213,25 +292,24 @@ def save_own_sheet(
 ) -> ScoreSheet:
     """A reviewer saves their own sheet: assigned, not conflicted, panel open, valid values.
 
-    The assignment row is locked first: it exists before the sheet does, so two first saves
-    of one sheet (two tabs) take turns instead of both inserting it.
+    The assignment row is locked as it is checked: it exists before the sheet does, so two
+    first saves of one sheet (two tabs) take turns instead of both inserting it. What the
+    guard read (the account as the actor, the campaign, the reviewer's panel) is used as it
+    is, not read again.
     """
     lock_rows_only(session)
-    done = authorise(session, actor, can_save_sheet, "sheet.save", entry=entry_id)
-    actor, entry = done.actor, done.entry
-    reviewer = session.get(Account, actor.account_id)
-    if reviewer is None or done.component is None:
-        raise ValidationFailed("sheet.no_panel", panel=actor.role)
-    session.exec(
-        select(Assignment.id)
-        .where(Assignment.reviewer_id == reviewer.id, Assignment.entry_id == entry.id)
-        .with_for_update()
-    ).first()
-    return write_sheet(
+    done = authorise(
+        session, actor, can_save_sheet, "sheet.save", entry=entry_id, lock_assignment=True
+    )
+    if done.component is None or done.entry is None or done.actor.account_id is None:
+        raise ValidationFailed("sheet.no_panel", panel=done.actor.role)
+    return _write(
         session,
-        actor,
-        reviewer=reviewer,
-        entry=entry,
+        done.actor,
+        reviewer=(done.actor.account_id, done.actor.username),
+        entry=done.entry,
+        campaign=done.campaign,
+        component=done.component,
         points=points,
         comment=comment,
         submit=submit,

@@ -235,14 +235,17 @@ class Database:
         """
         engine = self._write_engine if self.is_sqlite else self._seal_engine
         sealed = 0
-        while True:
-            with engine.begin() as connection:
-                if not wait_for_disk and not self.is_sqlite:
-                    connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                count = AuditEvent.seal(connection, wait=wait_for_turn or self.is_sqlite)
-            if not count or wait_for_turn:
-                return sealed + (count or 0)
-            sealed += count
+        with engine.connect() as connection:  # one connection for every look
+            while True:
+                with connection.begin():
+                    count = AuditEvent.seal(
+                        connection,
+                        wait=wait_for_turn or self.is_sqlite,
+                        durable=wait_for_disk or self.is_sqlite,
+                    )
+                if not count or wait_for_turn:
+                    return sealed + (count or 0)
+                sealed += count
 
     def _seal_after_commit(self) -> None:
         # The change is committed: a failure here must not report it as failed. The events

@@ -489,7 +489,7 @@ class AuditEvent(SQLModel, table=True):
         return "0" * 64
 
     @staticmethod
-    def seal(connection: Any, *, wait: bool = True) -> int | None:
+    def seal(connection: Any, *, wait: bool = True, durable: bool = True) -> int | None:
         """Chain every unsealed event, in id order, after the current head; how many.
 
         Runs on ``connection`` in its transaction. On PostgreSQL that must be a short READ
@@ -497,21 +497,28 @@ class AuditEvent(SQLModel, table=True):
         makes sealers take turns (the chain head is read and extended only under it), and
         each statement after it sees every committed event. With ``wait=False`` a sealer
         that finds the turn taken returns None at once: whoever holds it looks again after
-        its commit (``Database.seal_audit``). On SQLite the caller's write lock already
-        serialises everything.
+        its commit (``Database.seal_audit``). ``durable=False`` commits the seal without
+        waiting for the disk (``synchronous_commit`` off for this transaction). On SQLite the
+        caller's write lock already serialises everything.
         """
         from sqlalchemy import text
 
         if connection.dialect.name == "postgresql":
-            unsealed = text("SELECT 1 FROM audit_log WHERE chain_seq IS NULL LIMIT 1")
-            if connection.execute(unsealed).first() is None:
+            # One statement looks for an unsealed event and, only when it finds one, takes
+            # the turn (and sets the commit's durability): a seal after every save, mostly
+            # finding nothing left, costs one round trip, and no lock when there is nothing.
+            lock = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+            lazy = "" if durable else ", set_config('synchronous_commit', 'off', true)"
+            turn = connection.execute(
+                text(
+                    f"SELECT {lock}(:key)::text{lazy} "
+                    "FROM audit_log WHERE chain_seq IS NULL LIMIT 1"
+                ),
+                {"key": 0x52455641},
+            ).first()
+            if turn is None:
                 return 0  # nothing to do: no lock taken
-            key = {"key": 0x52455641}
-            if wait:
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
-            elif not connection.execute(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), key
-            ).scalar():
+            if turn[0] == "false":
                 return None
         head = connection.execute(
             text(

@@ -10,7 +10,7 @@ from scoring.i18n import translate
 from scoring.services.progress import reviewer_progress
 from scoring.services.review import declare_conflict, entry_view, own_conflicts
 from scoring.services.sheets import find_sheet, save_own_sheet, sheet_points
-from scoring.storage.models import AuditEvent, Campaign, Component, ConflictDeclaration
+from scoring.storage.models import AuditEvent, Campaign, Component, ConflictDeclaration, Score
 from tests.factories import actor_of, assigned, make_account, make_campaign, make_entry
 
 
@@ -176,6 +176,19 @@ def test_a_save_without_submit_keeps_a_submitted_sheet_submitted(database, scene
         "status": "submitted",
         "points": {"innovation": 45.0, "impact": 30.5},
     }
+
+
+def test_a_draft_save_removes_a_cleared_score_and_keeps_the_rest(database, scene):
+    """A cleared box (None) deletes that score row; an unchanged one stays as it was."""
+    _save(database, scene["expert"], scene["mine"], {"innovation": 50, "impact": 30})
+    sheet = _save(database, scene["expert"], scene["mine"], {"impact": None}, version=1)
+    assert (sheet.status, sheet.version) == ("draft", 2)
+    with database.read() as session:
+        assert sheet_points(session, sheet) == {"innovation": 50.0}
+        assert session.exec(select(func.count()).select_from(Score)).one() == 1
+    sheet = _save(database, scene["expert"], scene["mine"], {"impact": 12.5}, version=2)
+    with database.read() as session:
+        assert sheet_points(session, sheet) == {"innovation": 50.0, "impact": 12.5}
 
 
 def test_a_submitted_sheet_cannot_lose_a_score(database, scene):
