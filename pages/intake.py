@@ -1,6 +1,8 @@
 """Intake: imports with their report before saving, pre-check, and the shortlist."""
 
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -84,6 +86,26 @@ def _headers() -> dict[str, str]:
     }
 
 
+@contextmanager
+def _progress_bar(step: str, total: int = 0) -> Iterator[Callable[[str, int, int], None]]:
+    """A bar saying which step of an import runs and n of N, here; gone once it ends.
+
+    It opens on ``step`` at 0 of ``total``, and yields ``show(step, done, total)`` for the
+    importers' progress callbacks, so the bar moves while the script is inside the import.
+    """
+    slot = st.empty()
+
+    def show(step: str, done: int, total: int) -> None:
+        text = tr(f"intake.progress_{step}", done=f"{done:,}", total=f"{total:,}")
+        slot.progress(min(done / total, 1.0) if total else 0.0, text=text)
+
+    show(step, 0, total)
+    try:
+        yield show
+    finally:
+        slot.empty()
+
+
 def _saved(upload, folder: Path) -> Path:
     """An uploaded file kept on disk for the importer (zips are read member by member)."""
     target = folder / Path(upload.name).name
@@ -106,9 +128,9 @@ def _entries_tab() -> None:
         folder = Path(scratch)
         book = _saved(workbook, folder)
         archive = _saved(assets, folder) if assets is not None else None
-        with context.database().read() as session:
+        with _progress_bar("read") as show, context.database().read() as session:
             plan = plan_entries_import(
-                session, campaign, book, archive, store=context.asset_store()
+                session, campaign, book, archive, store=context.asset_store(), progress=show
             )
         if not plan.report.ok:
             st.error(tr("intake.refused", count=len(plan.report.problems)))
@@ -121,7 +143,10 @@ def _entries_tab() -> None:
         st.dataframe(preview, hide_index=True, width="stretch", height=240)
         if st.button(tr("intake.confirm"), type="primary", key="entries_confirm"):
             # This run's plan is fresh; the write re-checks codes and the campaign's state.
-            ok, count = run_write(lambda session: apply_entries_import(session, actor, plan))
+            with _progress_bar("write", len(plan.entries)) as show:
+                ok, count = run_write(
+                    lambda session: apply_entries_import(session, actor, plan, progress=show)
+                )
             if ok:
                 st.session_state["entries_upload_round"] = round_ + 1
                 _done("entries", tr("cli.entries_imported", count=count))
@@ -134,18 +159,23 @@ def _simple_import(kind: str) -> None:
     if upload is None or not st.button(tr("intake.import"), key=f"{kind}_import"):
         return
     path, data = Path(upload.name), upload.getvalue()
-    with context.database().read() as session:  # read and check outside the write lock
-        if kind == "votes":
-            plan = plan_votes_import(session, campaign, path, data)
-        else:
-            plan = plan_scores_import(session, campaign, path, submit=submit, data=data)
+    # Votes files are a row per entry and take no time; scores files are 400,000 rows.
+    with _progress_bar("read") if kind == "scores" else nullcontext() as show:
+        with context.database().read() as session:  # read and check outside the write lock
+            if kind == "votes":
+                plan = plan_votes_import(session, campaign, path, data)
+            else:
+                plan = plan_scores_import(session, campaign, path, submit=submit, data=data)
+                show("sheets", 0, plan.sheets)
 
-    def work(session):
-        if kind == "votes":
-            return apply_votes_import(session, actor, plan)
-        return apply_scores_import(session, actor, plan)
+        def work(session):
+            if kind == "votes":
+                return apply_votes_import(session, actor, plan)
+            return apply_scores_import(
+                session, actor, plan, progress=lambda done, total: show("sheets", done, total)
+            )
 
-    ok, result = run_write(work)
+        ok, result = run_write(work)
     if ok and kind == "votes":
         st.success(in_campaign(tr("cli.votes_imported", count=result)))
     elif ok:

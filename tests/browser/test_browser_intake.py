@@ -574,3 +574,125 @@ def test_entries_tab_after_an_import_does_not_refuse_the_saved_file(page, demo_s
     entries = open_tab(page, "导入作品")
     screenshot(page, "intake-bug-saved-file-refused")
     expect(error_box(entries)).to_have_count(0)
+
+
+# --- the progress bar of an import ----------------------------------------------------------
+PROGRESS_ENTRIES, PROGRESS_IMAGES = 40, 4
+#: Records every text an st.progress shows, in order, from the moment it is installed: a bar
+#: lives only while its import runs, so waiting for the run to end would never see it.
+RECORD_BARS = """() => {
+    window.progressSeen = [];
+    const record = () => {
+        for (const bar of document.querySelectorAll("[data-testid='stProgress']")) {
+            const text = bar.innerText.trim();
+            if (window.progressSeen.at(-1) !== text) window.progressSeen.push(text);
+        }
+    };
+    new MutationObserver(record).observe(document.body, {
+        subtree: true, childList: true, characterData: true, attributes: true,
+    });
+}"""
+
+
+def jpeg_bytes(number: int) -> bytes:
+    """A 1200x900 photo-sized JPEG: large enough that checking 160 of them takes a while."""
+    picture = Image.new("RGB", (1200, 900), (number * 53 % 256, 140, 255 - number % 256))
+    picture.paste((number * 97 % 256, 30, 90), (number % 600, 100, number % 600 + 500, 600))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def write_many(folder: Path) -> tuple[Path, Path, Path]:
+    """PROGRESS_ENTRIES shortlisted entries with 4 images each, and expert1's scores for them."""
+    sheet, archive, scores = folder / "many.csv", folder / "many.zip", folder / "scores.csv"
+    codes = [f"PB-{i:02d}" for i in range(PROGRESS_ENTRIES)]
+    with sheet.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS)
+        for i, code in enumerate(codes):
+            names = ";".join(f"{code}-{k}.jpg" for k in range(PROGRESS_IMAGES))
+            category = ("数字政府", "数字经济")[i % 2]
+            writer.writerow(
+                [code, f"作品 {i}", "某单位", category, "大数据", i, names, "shortlisted"]
+            )
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:
+        for i, code in enumerate(codes):
+            for k in range(PROGRESS_IMAGES):
+                bundle.writestr(f"{code}-{k}.jpg", jpeg_bytes(i * PROGRESS_IMAGES + k))
+    with scores.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["reviewer", "code", "criterion", "score"])
+        for code in codes:
+            writer.writerows([["expert1", code, "innovation", 40], ["expert1", code, "impact", 30]])
+    return sheet, archive, scores
+
+
+def seen_bars(page: Page) -> list[str]:
+    return page.evaluate("window.progressSeen")
+
+
+def bar(scope: Locator) -> Locator:
+    return scope.get_by_test_id("stProgress")
+
+
+@pytest.mark.timeout(300)
+def test_imports_show_a_progress_bar_while_they_run(page, demo_server, tmp_path):
+    name = "2019导入演练（进度条）"
+    new_campaign(page, demo_server.base_url, tmp_path, f"{SLUG}-progress", name)
+    go(page, "作品导入与审核")
+    choose_campaign(page, name)
+    sheet, archive, scores = write_many(tmp_path)
+    files = PROGRESS_ENTRIES * PROGRESS_IMAGES
+    page.evaluate(RECORD_BARS)
+
+    # Planning: the files are counted as they are checked and thumbnailed, then the bar goes.
+    entries = open_tab(page, "导入作品")
+    upload(page, entries, "表格文件", sheet)
+    uploader = entries.get_by_test_id("stFileUploader").filter(has_text="图片与材料")
+    uploader.locator("input[type='file']").set_input_files(str(archive))
+    counting = re.compile(rf"正在检查文件并生成缩略图：[1-9]\d* / {files}")
+    expect(bar(entries)).to_contain_text(counting)
+    screenshot(page, "intake-progress-files-desktop")
+    settle(page)
+    expect(bar(entries)).to_have_count(0)
+    expect(success_box(entries)).to_have_text(
+        f"检查通过：{PROGRESS_ENTRIES} 件作品，{files} 个文件。确认后保存。"
+    )
+
+    # Writing, on a phone: the confirmed run checks again, then saves the entries.
+    page.set_viewport_size({"width": 390, "height": 844})
+    entries.get_by_role("button", name="确认导入", exact=True).click()
+    expect(bar(entries)).to_contain_text(counting)
+    screenshot(page, "intake-progress-phone")
+    settle(page)
+    expect(success_box(entries).last).to_have_text(f"{name}：已导入 {PROGRESS_ENTRIES} 个作品。")
+    expect(bar(main_area(page))).to_have_count(0)
+    page.set_viewport_size({"width": 1400, "height": 900})
+
+    seen = seen_bars(page)
+    checked = [s for s in seen if s.startswith("正在检查文件并生成缩略图")]
+    # Each run that plans counts up to every file the table names, by tens; a count that
+    # falls starts the next run: the one with the zip, then the confirmed one. (The browser
+    # may draw a run's last counts together with the bar's removal, so not every count shows.)
+    runs: list[list[int]] = []
+    for text in checked:
+        done, total = map(int, re.search(r"(\d+) / (\d+)$", text).groups())
+        assert total == files and done % 10 == 0, text
+        if not runs or done < runs[-1][-1]:
+            runs.append([])
+        runs[-1].append(done)
+    assert len(runs) >= 2 and all(len(set(run)) >= 3 for run in runs), runs
+    saving = [s for s in seen if s.startswith("正在保存作品")]
+    assert saving and saving[0] == f"正在保存作品：0 / {PROGRESS_ENTRIES}", seen
+    assert seen.index(saving[0]) > seen.index(checked[-1])  # the check, then the write
+
+    # The scores import has its bar too: the sheets counted as they are prepared.
+    scores_tab = open_tab(page, "导入评分")
+    upload(page, scores_tab, "表格文件", scores)
+    scores_tab.get_by_role("button", name="导入", exact=True).click()
+    settle(page)
+    expect(success_box(scores_tab)).to_contain_text(name)
+    expect(bar(main_area(page))).to_have_count(0)
+    sheets = [s for s in seen_bars(page) if s.startswith("正在保存评分表")]
+    assert sheets and sheets[0] == f"正在保存评分表：0 / {PROGRESS_ENTRIES}", sheets
