@@ -1,4 +1,7 @@
-"""The entries gallery: cards with a cached thumbnail, filters, search; reviewers see their own."""
+"""The entries gallery: cards with a cached thumbnail, filters, search; reviewers see their own.
+
+One run draws one page of cards (``CARDS_PER_PAGE``), whatever the campaign's size.
+"""
 
 import streamlit as st
 
@@ -6,7 +9,7 @@ from pages._banner import final_banner
 from pages._shared import current_actor, entry_link, pick_campaign, progress_bar, t, thumbnail
 from scoring import context
 from scoring.literal import markdown_literal
-from scoring.services.gallery import GalleryFilters, gallery_view
+from scoring.services.gallery import GalleryFilters, gallery_page, gallery_view
 
 CARDS_PER_ROW = 4
 
@@ -29,34 +32,60 @@ with context.database().read() as session:
 if actor.is_reviewer:
     progress_bar(actor, campaign)
 
+PAGE = f"gallery_page:{campaign.slug}"
+
+
+def _first_page() -> None:
+    """Changed filters show their first page, not page 7 of a list that has two."""
+    st.session_state[PAGE] = 1
+
+
+def _turn(step: int) -> None:
+    st.session_state[PAGE] = st.session_state.get(PAGE, 1) + step
+
+
 filters = st.columns([2, 2, 2, 3])
 chosen_categories = filters[0].multiselect(
     tr("gallery.category"),
     view.categories,
     key="gallery_categories",
+    on_change=_first_page,
     placeholder=tr.plain("gallery.any"),
 )
 chosen_domains = filters[1].multiselect(
-    tr("gallery.domain"), view.domains, key="gallery_domains", placeholder=tr.plain("gallery.any")
+    tr("gallery.domain"),
+    view.domains,
+    key="gallery_domains",
+    on_change=_first_page,
+    placeholder=tr.plain("gallery.any"),
 )
 chosen_states = filters[2].multiselect(
     tr("gallery.state" if view.reviewer else "gallery.status"),
     view.state_choices,
     format_func=lambda s: tr(f"state.{s}" if view.reviewer else f"status.{s}"),
     key="gallery_states" if view.reviewer else "gallery_statuses",
+    on_change=_first_page,
     placeholder=tr.plain("gallery.any"),
 )
-query = filters[3].text_input(tr("gallery.search"), key="gallery_search")
+query = filters[3].text_input(tr("gallery.search"), key="gallery_search", on_change=_first_page)
 shown = view.shown(GalleryFilters(chosen_categories, chosen_domains, chosen_states, query))
 frame = view.entries
 
-st.caption(tr("gallery.count", shown=len(shown), total=len(frame)))
+page = gallery_page(shown, st.session_state.get(PAGE, 1))
+st.session_state[PAGE] = page.number  # in range before the page's number box is drawn
+counted = tr("gallery.count", shown=len(shown), total=len(frame))
+if page.pages > 1:
+    where = tr(
+        "gallery.range", first=page.first, last=page.last, page=page.number, pages=page.pages
+    )
+    counted = f"{counted} · {where}"
+st.caption(counted)
 if shown.empty:
     st.info(tr("gallery.nothing"))
     st.stop()
 
 BADGE_COLOURS = {"to_score": "orange", "draft": "blue", "submitted": "green"}
-rows = shown.to_dict("records")
+rows = page.entries.to_dict("records")
 for start in range(0, len(rows), CARDS_PER_ROW):
     columns = st.columns(CARDS_PER_ROW)
     for column, entry in zip(columns, rows[start : start + CARDS_PER_ROW], strict=False):
@@ -76,3 +105,25 @@ for start in range(0, len(rows), CARDS_PER_ROW):
             else:
                 st.badge(tr(f"status.{entry['status']}"), color="gray")
             entry_link(entry["code"], tr("gallery.score" if view.reviewer else "gallery.open"))
+
+if page.pages > 1:
+    back, number, forward = st.columns([1, 1, 1], vertical_alignment="bottom")
+    back.button(
+        tr("gallery.previous"),
+        icon=":material/chevron_left:",
+        on_click=_turn,
+        args=(-1,),
+        disabled=page.number == 1,
+        width="stretch",
+    )
+    number.number_input(
+        tr("gallery.page", pages=page.pages), min_value=1, max_value=page.pages, step=1, key=PAGE
+    )
+    forward.button(
+        tr("gallery.next"),
+        icon=":material/chevron_right:",
+        on_click=_turn,
+        args=(1,),
+        disabled=page.number == page.pages,
+        width="stretch",
+    )

@@ -15,6 +15,13 @@ from scoring.services.guard import authorise_campaign
 from scoring.services.review import gallery
 from scoring.storage.models import ENTRY_STATUSES, Campaign
 
+CARDS_PER_PAGE = 48
+"""Cards one run draws: a page switch costs the same at 36 entries and at 5,000 (SPEC §9).
+
+A multiple of the page's four cards per row, and above the demo's 36 so that a small
+campaign shows on one page, without a pager.
+"""
+
 
 @dataclass(frozen=True)
 class GalleryFilters:
@@ -59,6 +66,33 @@ class GalleryView:
                 haystack = haystack + " " + shown["applicant"]
             shown = shown[haystack.str.casefold().str.contains(query, regex=False)]
         return shown
+
+
+@dataclass(frozen=True)
+class GalleryPage:
+    """One page of the shown cards, with where it sits in the whole list."""
+
+    entries: pd.DataFrame
+    number: int
+    """1-based, within ``1..pages`` (a number past the end shows the last page)."""
+    pages: int
+    first: int
+    """1-based position of the page's first card in the shown list (0 when it is empty)."""
+    last: int
+
+
+def gallery_page(shown: pd.DataFrame, number: int, size: int = CARDS_PER_PAGE) -> GalleryPage:
+    """The ``number``-th page of ``size`` cards of ``shown``, kept in range.
+
+    Filters narrowing the list under a reviewer on page 9 land them on the last page there
+    is, not on an empty one.
+    """
+    pages = max(1, -(-len(shown) // size))
+    number = min(max(1, number), pages)
+    start = (number - 1) * size
+    entries = shown.iloc[start : start + size]
+    first = start + 1 if len(entries) else 0
+    return GalleryPage(entries, number, pages, first, start + len(entries))
 
 
 def gallery_view(session: Session, actor: Actor, campaign: Campaign) -> GalleryView:
