@@ -28,7 +28,6 @@ st.caption(" · ".join((markdown_literal(campaign.name), tr(f"panel.{actor.role}
 counts = progress_bar(actor, campaign)
 with context.database().read() as session:
     frame = entries_frame(session, actor, campaign)
-    upcoming = next_to_score(session, actor, campaign, None)
     conflicts = own_conflicts(session, actor, campaign)
 cells = st.columns(4 if conflicts else 3)
 cells[0].metric(tr("my_entries.assigned"), counts["assigned"])
@@ -66,8 +65,13 @@ if left.empty:
     st.success(tr("progress.nothing_left"))
     _declared_conflicts()
     st.stop()
-if upcoming and st.button(tr("progress.score_next"), type="primary", icon=":material/edit:"):
-    st.switch_page(ENTRY_PAGE, query_params={"code": upcoming})
+if st.button(tr("progress.score_next"), type="primary", icon=":material/edit:"):
+    # Looked up on the click only: every other run of the page would read the list twice.
+    with context.database().read() as session:
+        upcoming = next_to_score(session, actor, campaign, None)
+    if upcoming:
+        st.switch_page(ENTRY_PAGE, query_params={"code": upcoming})
+    st.rerun()  # the last one was scored meanwhile (another tab): the list says so
 for row in left.to_dict("records"):
     with st.container(border=True):
         code, title, state, link = st.columns([2, 5, 2, 2], vertical_alignment="center")

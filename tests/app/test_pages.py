@@ -211,6 +211,14 @@ def test_progress_lists_what_is_left_for_the_reviewer(app_data):
     assert [t.value for t in at.text] == ["T-001", "测试作品"]
 
 
+def test_score_next_on_the_progress_page_opens_the_first_entry_left(app_data):
+    at = _app("expert1", "expert")
+    at.switch_page("pages/progress.py").run()
+    next(b for b in at.button if b.label == "评下一件").click().run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["T\\-001 · 测试作品"]  # the entry page, escaped
+
+
 def test_organiser_opens_a_meeting_round_from_the_page(app_data):
     at = _app("boss", "organiser")
     at.switch_page("pages/meeting.py").run()
