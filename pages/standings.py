@@ -1,4 +1,11 @@
-"""Live standings for organisers: refreshes by itself and recomputes only when data changed."""
+"""Live standings for organisers: redrawn by itself when the data changed, and only then.
+
+A small fragment looks at the campaign's data version every few seconds (one permission-
+checked call) and reruns the page when it moved; an idle refresh sends nothing. Only the
+chosen view is computed and drawn: the table, or the one chart picked.
+"""
+
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -10,6 +17,7 @@ from scoring.errors import ReviewDeskError
 from scoring.i18n import Translator
 from scoring.literal import markdown_literal
 from scoring.permissions import can_see_standings
+from scoring.services.cache import DataVersion
 from scoring.services.standings import LiveStandings, last_change, live_standings
 from scoring.tables import (
     VIEW_CHOICES,
@@ -31,16 +39,32 @@ st.caption(markdown_literal(campaign.name))
 final = final_banner(actor, campaign)
 
 
-def _current() -> tuple[LiveStandings, str]:
-    """The analysis (kept by ``scoring`` per data version: an idle refresh computes nothing)."""
+SHOWN = "standings_shown"
+"""Session key: which campaign at which data version the page last drew."""
+CHARTS = ("composite", "contributions", "distributions", "reviewers", "stability")
+
+
+def _version() -> tuple[DataVersion, datetime | None]:
     with context.database().read() as session:
-        _, changed_at = last_change(session, actor, campaign)
+        return last_change(session, actor, campaign)
+
+
+def _current() -> tuple[LiveStandings, str]:
+    """The analysis (kept by ``scoring`` per data version) and when the data last changed."""
+    with context.database().read() as session:
+        version, changed_at = last_change(session, actor, campaign)
         live = live_standings(session, actor, campaign)
+    st.session_state[SHOWN] = (campaign.id, version)
     changed = changed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if changed_at else "—"
     return live, changed
 
 
-live, _ = _current()
+try:
+    live, changed = _current()
+except ReviewDeskError as error:
+    sign_out_if_inactive(error)  # a deactivated organiser lands on the sign-in page
+    st.error(error.markdown(tr.lang))
+    st.stop()
 groups = live.group_order
 filters = st.columns([2, 2, 2, 2])
 view = filters[0].selectbox(
@@ -113,10 +137,16 @@ def _table(live: LiveStandings, shown: pd.DataFrame) -> None:
             ["_at", "rank", "code"], kind="stable"
         )
         st.subheader(markdown_literal(section))
+        table = standings_table(rows, live.method, cells, with_group=view != "rank_group")
         st.dataframe(
-            standings_table(rows, live.method, cells, with_group=view != "rank_group"),
+            table.frame,
             hide_index=True,
             width="stretch",
+            placeholder="—",
+            column_config={
+                name: st.column_config.NumberColumn(format=f"%.{places}f")
+                for name, places in table.decimals.items()
+            },
         )
 
 
@@ -127,40 +157,41 @@ def _charts_for_group(live: LiveStandings) -> tuple[str, pd.DataFrame]:
 
 
 def _charts(live: LiveStandings) -> None:
+    """The one chart picked: the others are neither computed nor sent."""
     analysis = live.analysis
     labels = {c.key: component_label(c.key, tr) for c in live.method.components}
     group, rows = _charts_for_group(live)
-    composite, parts, spread, reviewers, stability = st.tabs(
-        [
-            tr("standings.tab_composite"),
-            tr("standings.tab_contributions"),
-            tr("standings.tab_distributions"),
-            tr("standings.tab_reviewers"),
-            tr("standings.tab_stability"),
-        ]
+    chart = st.segmented_control(
+        tr("standings.tab_charts"),
+        CHARTS,
+        format_func=lambda c: tr.plain(f"standings.tab_{c}"),
+        default=CHARTS[0],
+        required=True,
+        key="standings_chart",
+        label_visibility="collapsed",
     )
     cut = live.cuts.set_index("group")["cut"].get(group, float("nan"))
-    with composite:
+    if chart == "composite":
         st.plotly_chart(
             charts.composite_overview(analysis.standings, live.cuts, groups, tr),
             width="stretch",
         )
         st.caption(tr("standings.chart_group", group=group))
         st.plotly_chart(charts.group_composite(rows, cut, tr), width="stretch")
-    with parts:
+    elif chart == "contributions":
         st.caption(tr("standings.chart_group", group=group))
         group_parts = analysis.contributions[analysis.contributions["group"] == group]
         st.plotly_chart(charts.contribution_bars(rows, group_parts, labels, tr), width="stretch")
-    with spread:
+    elif chart == "distributions":
         if analysis.totals.empty:
             st.info(tr("standings.no_scores"))
         else:
             st.plotly_chart(
                 charts.score_distributions(analysis.totals, labels, tr), width="stretch"
             )
-    with reviewers:
+    elif chart == "reviewers":
         _diagnostics(live, labels)
-    with stability:
+    else:
         st.caption(tr("standings.stability_note"))
         st.caption(tr("standings.chart_group", group=group))
         st.plotly_chart(charts.rank_ranges(rows, analysis.stability, tr), width="stretch")
@@ -182,7 +213,7 @@ def _diagnostics(live: LiveStandings, labels: dict[str, str]) -> None:
     st.plotly_chart(charts.reviewer_map(diagnostics.reviewers, labels, tr), width="stretch")
     st.markdown(f"**{tr('standings.reviewer_table')}**")
     summary = diagnostics.reviewers.assign(panel=diagnostics.reviewers["panel"].map(labels))
-    st.dataframe(
+    _two_places(
         summary.rename(
             columns={
                 "panel": tr.plain("standings.group"),
@@ -192,20 +223,17 @@ def _diagnostics(live: LiveStandings, labels: dict[str, str]) -> None:
                 "sd": tr.plain("standings.reviewer_sd"),
                 "mean_deviation": tr.plain("standings.reviewer_deviation"),
             }
-        ).style.format(precision=2),
-        hide_index=True,
-        width="stretch",
+        )
     )
     st.markdown(f"**{tr('standings.outliers')}**")
     outliers = diagnostics.outliers[diagnostics.outliers["outlier"]]
     if outliers.empty:
         st.caption(tr("standings.no_outliers"))
         return
-    st.dataframe(
+    _two_places(
         outliers.assign(panel=outliers["panel"].map(labels))[
             ["panel", "reviewer", "code", "counted", "entry_mean"]
-        ]
-        .rename(
+        ].rename(
             columns={
                 "panel": tr.plain("standings.group"),
                 "reviewer": tr.plain("standings.outlier_reviewer"),
@@ -214,32 +242,52 @@ def _diagnostics(live: LiveStandings, labels: dict[str, str]) -> None:
                 "entry_mean": tr.plain("standings.outlier_entry_mean"),
             }
         )
-        .style.format(precision=2),
+    )
+
+
+def _two_places(frame: pd.DataFrame) -> None:
+    """A table with its decimal columns shown to two places (formatted in the browser)."""
+    st.dataframe(
+        frame,
         hide_index=True,
         width="stretch",
+        column_config={
+            name: st.column_config.NumberColumn(format="%.2f")
+            for name in frame.columns
+            if pd.api.types.is_float_dtype(frame[name])
+        },
     )
 
 
 @st.fragment(run_every=refresh_every(final))
-def live_panel() -> None:
-    """Re-run alone every few seconds; the filters above keep their values.
+def watch() -> None:
+    """Every few seconds: ask only for the data version, and redraw the page when it moved.
 
-    The refresh asks the server again each time, so an organiser deactivated or given
-    another role meanwhile sees the refusal here instead of fresh standings.
+    The question goes through the same permission check as the standings, so an organiser
+    deactivated or given another role meanwhile is refused on the next refresh: the page
+    reruns and its own checks show the refusal instead of the standings.
     """
     try:
-        live, changed = _current()
-    except ReviewDeskError as error:
-        sign_out_if_inactive(error)  # a deactivated organiser lands on the sign-in page
-        st.error(error.markdown(tr.lang))
-        return
-    st.caption(standings_caption(final, changed))
-    _headline(live)
-    table, pictures = st.tabs([tr("standings.tab_table"), tr("standings.tab_charts")])
-    with table:
-        _table(live, _filtered(live.analysis.standings))
-    with pictures:
-        _charts(live)
+        version, _ = _version()
+    except ReviewDeskError:
+        st.rerun()
+    if st.session_state.get(SHOWN) != (campaign.id, version):
+        st.rerun()
 
 
-live_panel()
+watch()
+st.caption(standings_caption(final, changed))
+_headline(live)
+shown = st.segmented_control(
+    f"{tr.plain('standings.tab_table')} · {tr.plain('standings.tab_charts')}",
+    ("table", "charts"),
+    format_func=lambda v: tr.plain(f"standings.tab_{v}"),
+    default="table",
+    required=True,
+    key="standings_show",
+    label_visibility="collapsed",
+)
+if shown == "table":
+    _table(live, _filtered(live.analysis.standings))
+else:
+    _charts(live)

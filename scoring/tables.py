@@ -1,20 +1,20 @@
 """Display tables for the pages: the engine's frames with translated headers and markers.
 
 The engine keeps booleans and floats; an organiser reads "3/5 reviews",
-"tie at the cut line — decide" and a highlighted award row. Shaping that here
-keeps pages to layout and lets the wording be tested without a browser.
+"tie at the cut line — decide" and "award" in a column of its own (words, not row colours:
+colouring rows takes a pandas Styler, which costs seconds per few thousand rows). Shaping
+that here keeps pages to layout and lets the wording be tested without a browser.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
 import pandas as pd
-from pandas.io.formats.style import Styler
 
 from scoring.engine import Method
 from scoring.i18n import Translator
-
-AWARD_ROW = "background-color: #e6f4ea"
-CUTLINE_TIE_ROW = "background-color: #fff3cd"
 
 #: How the organiser may section the standings table (ranks stay those of the rank group).
 VIEW_CHOICES: tuple[str, ...] = ("rank_group", "category", "domain", "category_domain")
@@ -25,7 +25,7 @@ def component_label(key: str, tr: Translator) -> str:
     return tr(f"panel.{key}")
 
 
-def markers(row: pd.Series, tr: Translator) -> str:
+def markers(row: Mapping[str, Any], tr: Translator) -> str:
     """The row's flags as short words, most urgent first."""
     words = []
     if bool(row["tie_at_cutline"]):
@@ -64,16 +64,22 @@ def section_order(view: str, groups: list[str], categories: list[str], domains: 
     return [f"{c} / {d}" for c in categories for d in domains]
 
 
-def row_styles(rows: pd.DataFrame) -> list[str]:
-    """The background of each row: amber for a tie at the cut line, green for an award."""
-    return [
-        CUTLINE_TIE_ROW if cut_tie else AWARD_ROW if award else ""
-        for cut_tie, award in zip(rows["tie_at_cutline"], rows["award"], strict=True)
-    ]
+class StandingsTable(NamedTuple):
+    """One section as shown: translated headers and words, numbers left as numbers.
+
+    ``decimals`` says how many places each number column shows; the page formats them in the
+    browser (a pandas Styler would format and paint every cell on the server, seconds for a
+    few thousand rows).
+    """
+
+    frame: pd.DataFrame
+    decimals: dict[str, int]
 
 
-def standings_table(rows: pd.DataFrame, method: Method, tr: Translator, with_group: bool) -> Styler:
-    """The rows of one section, translated, formatted and with award/tie rows highlighted."""
+def standings_table(
+    rows: pd.DataFrame, method: Method, tr: Translator, with_group: bool
+) -> StandingsTable:
+    """The rows of one section, translated, with their flags and each panel's coverage."""
     shown = pd.DataFrame(
         {
             tr("standings.rank"): rows["rank"].astype(int),
@@ -84,22 +90,17 @@ def standings_table(rows: pd.DataFrame, method: Method, tr: Translator, with_gro
     if with_group:
         shown[tr("standings.group")] = rows["group"]
     shown[tr("standings.composite")] = rows["composite"].astype(float)
-    formats: dict[str, str] = {tr("standings.composite"): "{:.4f}"}
+    decimals = {tr("standings.composite"): 4}
     shown[tr("standings.award")] = [tr("standings.award_yes") if a else "" for a in rows["award"]]
-    shown[tr("standings.markers")] = [markers(row, tr) for _, row in rows.iterrows()]
+    shown[tr("standings.markers")] = [markers(row, tr) for row in rows.to_dict("records")]
     for component in method.components:
         name = f"{component_label(component.key, tr)} ({component.weight:g}%)"
         shown[name] = rows[component.key].astype(float)
-        formats[name] = "{:.2f}"
+        decimals[name] = 2
         if component.kind == "panel":
             coverage = tr("standings.coverage", panel=component_label(component.key, tr))
             shown[coverage] = [
                 f"{n}/{component.min_reviews}" for n in rows[f"n_{component.key}"].astype(int)
             ]
     shown.index = range(len(shown))
-    highlight = row_styles(rows)
-
-    def paint(row: pd.Series) -> list[str]:
-        return [highlight[row.name]] * len(row)
-
-    return shown.style.apply(paint, axis=1).format(formats, na_rep="—").hide(axis="index")
+    return StandingsTable(shown, decimals)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from scoring.engine import (
     Analysis,
@@ -18,7 +18,7 @@ from scoring.engine import (
     standings_records,
 )
 from scoring.permissions import Actor, can_see_standings
-from scoring.services.cache import cached
+from scoring.services.cache import DataVersion, cached, data_version
 from scoring.services.campaigns import categories, domains, group_order, method_for
 from scoring.services.guard import authorise_campaign
 from scoring.storage.models import (
@@ -161,20 +161,18 @@ def standings_json_records(session: Session, actor: Actor, campaign: Campaign) -
 
 def last_change(
     session: Session, actor: Actor, campaign: Campaign
-) -> tuple[int, datetime | None]:
-    """Id and time of the campaign's newest audit event; every change the standings use writes one.
+) -> tuple[DataVersion, datetime | None]:
+    """The campaign's data version and the time of its newest audit event.
 
-    The live page recomputes only when the id moves, so an idle refresh costs one query, and
-    the time it shows is when the data really changed. Checked like the standings: an
-    organiser deactivated or demoted meanwhile stops getting news on the next refresh.
+    Every change the standings use writes an audit event, so this is all a live page's idle
+    refresh needs: it redraws only when the version moved (the same ``DataVersion`` the
+    analysis is cached by), and the time it shows is when the data really changed. A few
+    small queries, checked like the standings: an organiser deactivated or demoted meanwhile
+    is refused on the next refresh.
     """
     actor, campaign = authorise_campaign(
         session, actor, can_see_standings, "standings.read", campaign
     )
-    newest = session.exec(
-        select(AuditEvent.id, AuditEvent.at)
-        .where(AuditEvent.campaign_id == campaign.id)
-        .order_by(col(AuditEvent.id).desc())
-        .limit(1)
-    ).first()
-    return (newest[0], newest[1]) if newest else (0, None)
+    version = data_version(session, campaign)
+    at = session.exec(select(AuditEvent.at).where(AuditEvent.id == version.newest)).first()
+    return version, at
