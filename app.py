@@ -64,8 +64,9 @@ def _language_switch() -> MarkdownTranslator:
     return MarkdownTranslator(lang)
 
 
+# Session key of the login widget built for this session's sign-in, kept while signed in
+# (a comment: a bare string here would be drawn on every page by Streamlit's magic).
 AUTHENTICATOR = "authenticator"
-"""Session key of the login widget built for this session's sign-in, kept while signed in."""
 
 
 def _authenticator(credentials: dict) -> stauth.Authenticate:

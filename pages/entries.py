@@ -84,6 +84,28 @@ if shown.empty:
     st.info(tr("gallery.nothing"))
     st.stop()
 
+if page.pages > 1:  # above the cards: a rerun keeps the scroll, the new page shows from its top
+    back, number, forward = st.columns([1, 1, 1], vertical_alignment="bottom")
+    back.button(
+        tr("gallery.previous"),
+        icon=":material/chevron_left:",
+        on_click=_turn,
+        args=(-1,),
+        disabled=page.number == 1,
+        width="stretch",
+    )
+    number.number_input(
+        tr("gallery.page", pages=page.pages), min_value=1, max_value=page.pages, step=1, key=PAGE
+    )
+    forward.button(
+        tr("gallery.next"),
+        icon=":material/chevron_right:",
+        on_click=_turn,
+        args=(1,),
+        disabled=page.number == page.pages,
+        width="stretch",
+    )
+
 BADGE_COLOURS = {"to_score": "orange", "draft": "blue", "submitted": "green"}
 rows = page.entries.to_dict("records")
 for start in range(0, len(rows), CARDS_PER_ROW):
@@ -105,25 +127,3 @@ for start in range(0, len(rows), CARDS_PER_ROW):
             else:
                 st.badge(tr(f"status.{entry['status']}"), color="gray")
             entry_link(entry["code"], tr("gallery.score" if view.reviewer else "gallery.open"))
-
-if page.pages > 1:
-    back, number, forward = st.columns([1, 1, 1], vertical_alignment="bottom")
-    back.button(
-        tr("gallery.previous"),
-        icon=":material/chevron_left:",
-        on_click=_turn,
-        args=(-1,),
-        disabled=page.number == 1,
-        width="stretch",
-    )
-    number.number_input(
-        tr("gallery.page", pages=page.pages), min_value=1, max_value=page.pages, step=1, key=PAGE
-    )
-    forward.button(
-        tr("gallery.next"),
-        icon=":material/chevron_right:",
-        on_click=_turn,
-        args=(1,),
-        disabled=page.number == page.pages,
-        width="stretch",
-    )
