@@ -8,21 +8,22 @@ writes the sheets in one transaction.
 A file of 400,000 scores is 50,000 sheets: through the single-save path that is half a
 million ORM round trips. So everything the checks and the rules need is read once (one
 query per table), every row is checked against dicts, the sheet rules are applied in Python
-(``sheet_rules``, the functions the single save follows too), and each table is written with
-one multi-row statement. The audit rows are built with ``audit.event`` and inserted the same
-way; their content hash is the column default, computed per row as it is inserted, and
-``Database.write`` chains them afterwards as it does for any write.
+(``sheet_rules``, the functions the single save follows too). The rows to write are tuples,
+and each table gets them through the driver in the same transaction (``storage.bulk``: COPY
+on PostgreSQL, the ``sqlite3`` cursor's ``executemany`` on SQLite): SQLAlchemy's handling of
+each row's parameters cost more than the database. The audit rows come from
+``audit_bulk.EventBatch``, each with its content hash, and ``Database.write`` chains them
+afterwards as it does for any write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import pandas as pd
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table
 from sqlmodel import Session, select
 
 from scoring.errors import Names
@@ -34,17 +35,17 @@ from scoring.importers.cells import (
     text_problem,
 )
 from scoring.importers.report import Report
-from scoring.importers.tables import Column, read_mapped, rows
+from scoring.importers.tables import Column, read_mapped, row_tuples
 from scoring.permissions import Actor, can_import_scores
-from scoring.services import audit
+from scoring.services.audit_bulk import EventBatch
 from scoring.services.campaigns import panel_component, rubric
 from scoring.services.guard import authorise
 from scoring.services.sheet_rules import check_same_panel, sheet_outcome
 from scoring.services.sheets import point_problem
+from scoring.storage.bulk import insert_rows, update_by_id
 from scoring.storage.models import (
     Account,
     Assignment,
-    AuditEvent,
     Campaign,
     Component,
     ConflictDeclaration,
@@ -62,10 +63,6 @@ COLUMNS = [
     Column("score", ("分数", "得分"), required=True),
     Column("comment", ("意见", "评语")),
 ]
-
-
-AUDIT_COLUMNS = ("at", "actor", "campaign_id", "action", "target", "old_value", "new_value")
-"""What an event holds before the database adds its id and ``content_hash`` computes."""
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` after each stage of sheets prepared; for a progress bar."""
@@ -110,9 +107,8 @@ class Panel:
     criteria: list[RubricItem]
 
 
-@dataclass(frozen=True)
-class ScoreRow:
-    """One row as read, its cells already checked on their own."""
+class ScoreRow(NamedTuple):
+    """One row as read, its cells already checked on their own (a tuple: 400,000 are made)."""
 
     row: int
     reviewer: str
@@ -132,70 +128,50 @@ class ScoresPlan:
     sheets: int = 0
 
 
-def _memo(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``check`` remembered per value: a file of 400,000 rows holds a few thousand distinct
-    codes, a hundred reviewers and a few dozen scores, and every check here is pure."""
-    known: dict[Any, Any] = {}
-
-    def remembered(value: Any) -> Any:
-        try:
-            return known[value]
-        except KeyError:
-            known[value] = result = check(value)
-            return result
-
-    return remembered
-
-
-def _records(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, str]]]:
-    """What ``tables.rows`` yields, built from column lists: its ``to_dict("records")`` takes
-    13 s on 400,000 rows, this one second. The row numbers are still the ones ``rows`` gives.
-    """
-    if frame.empty:
-        return
-    first = next(rows(frame.iloc[:1]))[0]
-    names = list(frame.columns)
-    for number, cells in enumerate(
-        zip(*(frame[n].tolist() for n in names), strict=True), start=first
-    ):
-        yield number, dict(zip(names, cells, strict=True))
+def _by_value(check: Callable[[Any], Any], values: Iterable[Any]) -> dict[Any, Any]:
+    """``check`` of each distinct value: a file of 400,000 rows holds a few thousand distinct
+    codes, a hundred reviewers and a few dozen scores, and every check here is pure. The
+    rows then look their results up, which costs less than a call per cell."""
+    return {value: check(value) for value in values}
 
 
 def _read_rows(path: Path, data: bytes | None, report: Report) -> list[ScoreRow]:
     frame = read_mapped(path, data, COLUMNS, report)
     read: list[ScoreRow] = []
     code_length = column_length(Entry, "code") or 40
-    code_check = _memo(lambda value: code_problem(value, code_length))
-    name_check = _memo(lambda value: text_problem(value, 100))
-    comment_check = _memo(lambda value: text_problem(value, None, multiline=True))
-    points_of = _memo(parse_points)
-    for row, values in _records(frame):
-        problems = 0
-        if problem := code_check(values["code"]):
+
+    def distinct(*columns: str) -> set[Any]:
+        return {value for column in columns for value in frame[column].unique()}
+
+    code_check = _by_value(lambda value: code_problem(value, code_length), distinct("code"))
+    name_check = _by_value(
+        lambda value: text_problem(value, 100), distinct("reviewer", "criterion")
+    )
+    comment_check = _by_value(
+        lambda value: text_problem(value, None, multiline=True), distinct("comment")
+    )
+    points_of = _by_value(parse_points, distinct("score"))
+    names = [column.name for column in COLUMNS]
+    for row, (reviewer, code, criterion, score, comment) in row_tuples(frame, names):
+        points = points_of[score]
+        if not (
+            code_check[code]
+            or name_check[reviewer]
+            or name_check[criterion]
+            or comment_check[comment]
+            or points is None
+        ):
+            read.append(ScoreRow(row, reviewer.lower(), code, criterion, points, comment))
+            continue
+        if problem := code_check[code]:
             report.add(problem[0], row, "code", **problem[1])
-            problems += 1
-        for column in ("reviewer", "criterion"):
-            if problem := name_check(values[column]):
+        for column, value in (("reviewer", reviewer), ("criterion", criterion)):
+            if problem := name_check[value]:
                 report.add(problem[0], row, column, **problem[1])
-                problems += 1
-        if problem := comment_check(values["comment"]):
+        if problem := comment_check[comment]:
             report.add(problem[0], row, "comment", **problem[1])
-            problems += 1
-        points = points_of(values["score"])
         if points is None:
-            report.add("sheet.not_a_number", row, "score", criterion=shown(values["criterion"]))
-            problems += 1
-        if not problems:
-            read.append(
-                ScoreRow(
-                    row,
-                    values["reviewer"].lower(),
-                    values["code"],
-                    values["criterion"],
-                    points,
-                    values["comment"],
-                )
-            )
+            report.add("sheet.not_a_number", row, "score", criterion=shown(criterion))
     return read
 
 
@@ -269,22 +245,22 @@ def _resolve(
         return point_problem(by_id[scored[0]], scored[1])
 
     by_id = {c.id: c for panel in panels.values() for c in panel.criteria}
-    pair_of, criterion_key, score_problem = (
-        _memo(pair_check),
-        _memo(criterion_of),
-        _memo(score_check),
-    )
+    pair_of = _by_value(pair_check, {(item.reviewer, item.code) for item in score_rows})
+    named = {item.criterion for item in score_rows}
+    criterion_key = _by_value(criterion_of, {(role, name) for role in names for name in named})
+    scored = {item.points for item in score_rows}
+    score_problem = _by_value(score_check, {(id_, points) for id_ in by_id for points in scored})
     sheets: dict[tuple[str, str], SheetInput] = {}
     seen: dict[tuple[str, str, str], int] = {}
     for item in score_rows:
         row = item.row
         pair = (item.reviewer, item.code)
-        problems, sheet, role = pair_of(pair)
+        problems, sheet, role = pair_of[pair]
         for key, column, params in problems:
             report.add(key, row, column, **params)
         if sheet is None:
             continue
-        criterion = criterion_key((role, item.criterion))
+        criterion = criterion_key[(role, item.criterion)]
         if criterion is None:
             report.add(
                 "scores.unknown_criterion",
@@ -298,7 +274,7 @@ def _resolve(
         if marker in seen:
             report.add("scores.duplicate", row, "criterion", first=seen[marker])
         seen.setdefault(marker, row)
-        if problem := score_problem((criterion[1], item.points)):
+        if problem := score_problem[(criterion[1], item.points)]:
             report.add(problem[0], row, "score", **problem[1])
         sheets.setdefault(pair, sheet)
         sheet.points[criterion[0]] = item.points
@@ -308,30 +284,6 @@ def _resolve(
 
 
 # --- writing in bulk -----------------------------------------------------------------------
-
-
-class _Events:
-    """The import's audit rows, as insert parameters, in the order the changes are made.
-
-    Building 100,000 ``AuditEvent`` objects would take longer than writing them, so each
-    action's row is shaped once by ``audit.event`` (who, which campaign) and every event is
-    that row with its own time, target and values. A target is "code/username", at most 81
-    characters, so ``audit.event``'s cut at the column's 200 never applies here.
-    """
-
-    def __init__(self, actor: Actor, campaign_id: int) -> None:
-        self.actor, self.campaign_id = actor, campaign_id
-        self.shapes: dict[str, dict[str, Any]] = {}
-        self.rows: list[dict[str, Any]] = []
-
-    def add(self, action: str, target: str, *, old: Any = None, new: Any = None) -> None:
-        shape = self.shapes.get(action)
-        if shape is None:
-            made = audit.event(self.actor, action, campaign_id=self.campaign_id)
-            shape = self.shapes[action] = {name: getattr(made, name) for name in AUDIT_COLUMNS}
-        self.rows.append(
-            {**shape, "at": utcnow(), "target": target, "old_value": old, "new_value": new}
-        )
 
 
 def _existing(session: Session, campaign_id: int) -> tuple[set, dict, dict, dict]:
@@ -391,12 +343,12 @@ def _write_sheets(
     sheets = list(sheets)
     assigned, existing, old_points, score_ids = _existing(session, campaign_id)
     now = utcnow()
-    events = _Events(actor, campaign_id)
-    new_assignments: list[dict[str, Any]] = []
-    new_sheets: list[dict[str, Any]] = []
-    changed_sheets: list[dict[str, Any]] = []
+    events = EventBatch(actor, campaign_id, now)
+    new_assignments: list[tuple[int, int, Any]] = []
+    new_sheets: list[tuple[Any, ...]] = []
+    changed_sheets: list[tuple[Any, ...]] = []
     new_scores: list[tuple[tuple[int, int], int, float]] = []  # (sheet key, criterion, points)
-    changed_scores: list[dict[str, Any]] = []
+    changed_scores: list[tuple[int, float]] = []
     submitted = 0
     for done, sheet in enumerate(sheets, 1):
         reviewer, entry = sheet.reviewer, sheet.entry
@@ -405,9 +357,7 @@ def _write_sheets(
         target = f"{entry.code}/{reviewer.username}"
         if key not in assigned:
             assigned.add(key)
-            new_assignments.append(
-                {"entry_id": entry.id, "reviewer_id": reviewer.id, "assigned_at": now}
-            )
+            new_assignments.append((entry.id, reviewer.id, now))
             events.add("assignment.create", target, new=reviewer.username)
         row = existing.get(key)
         check_same_panel(row.panel if row else None, panel.component.key, entry.code)
@@ -420,26 +370,15 @@ def _write_sheets(
             sheet.points,
             submit=submit and complete,
         )
-        values = {
-            "status": outcome.status,
-            "submitted_at": now if outcome.submitted else None,
-            "updated_at": now,
-        }
+        submitted_at = now if outcome.submitted else None
         if row is None:
-            new_sheets.append(
-                {
-                    "entry_id": entry.id,
-                    "reviewer_id": reviewer.id,
-                    "panel": panel.component.key,
-                    "version": 1,
-                    "comment": sheet.comment if sheet.comment is not None else "",
-                    **values,
-                }
-            )
+            comment = sheet.comment if sheet.comment is not None else ""
+            state = (outcome.status, submitted_at, now)
+            new_sheets.append((entry.id, reviewer.id, panel.component.key, 1, comment, *state))
         else:
             comment = sheet.comment if sheet.comment is not None else row.comment
             changed_sheets.append(
-                {"id": row.id, "version": row.version + 1, "comment": comment, **values}
+                (row.id, row.version + 1, comment, outcome.status, submitted_at, now)
             )
         for criterion in panel.criteria:
             value = outcome.points.get(criterion.key)
@@ -449,53 +388,50 @@ def _write_sheets(
             if score_id is None:
                 new_scores.append((key, criterion.id, float(value)))
             elif before.get(criterion.key) != value:
-                changed_scores.append({"id": score_id, "points": float(value)})
+                changed_scores.append((score_id, float(value)))
         if outcome.changed:
             events.add("sheet.save", target, old=outcome.audit_old, new=outcome.audit_new)
         submitted += outcome.submitted
         if progress is not None and (done % 1000 == 0 or done == len(sheets)):
             progress(done, len(sheets))
-    # Core statements on the tables: the ORM's bulk paths cost more than the database here.
     connection = session.connection()
-    if new_assignments:
-        connection.execute(insert(_table(Assignment)), new_assignments)
-    if new_sheets:
-        connection.execute(insert(_table(ScoreSheet)), new_sheets)
-    if changed_sheets:
-        _update_by_id(connection, ScoreSheet, changed_sheets)
+    insert_rows(
+        connection,
+        _table(Assignment),
+        ("entry_id", "reviewer_id", "assigned_at"),
+        new_assignments,
+    )
+    insert_rows(connection, _table(ScoreSheet), SHEET_COLUMNS, new_sheets)
+    update_by_id(connection, _table(ScoreSheet), SHEET_CHANGES, changed_sheets)
     if new_scores:
         ids = _sheet_ids(session, campaign_id)
-        connection.execute(
-            insert(_table(Score)),
-            [
-                {"sheet_id": ids[key], "criterion_id": criterion_id, "points": value}
-                for key, criterion_id, value in new_scores
-            ],
+        insert_rows(
+            connection,
+            _table(Score),
+            ("sheet_id", "criterion_id", "points"),
+            [(ids[key], criterion_id, value) for key, criterion_id, value in new_scores],
         )
-    if changed_scores:
-        _update_by_id(connection, Score, changed_scores)
-    if events.rows:
-        connection.execute(insert(_table(AuditEvent)), events.rows)
+    update_by_id(connection, _table(Score), ("points",), changed_scores)
+    events.write(connection)
     return submitted
+
+
+SHEET_COLUMNS = (
+    "entry_id",
+    "reviewer_id",
+    "panel",
+    "version",
+    "comment",
+    "status",
+    "submitted_at",
+    "updated_at",
+)
+SHEET_CHANGES = ("version", "comment", "status", "submitted_at", "updated_at")
+"""The columns a revision sets, after the sheet's id."""
 
 
 def _table(model: type) -> Table:
     return model.__table__  # type: ignore[attr-defined]
-
-
-def _update_by_id(connection: Any, model: type, rows: list[dict[str, Any]]) -> None:
-    """One ``UPDATE ... WHERE id = ?`` run for every row (all rows with the same columns)."""
-    table = _table(model)
-    columns = [name for name in rows[0] if name != "id"]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values({name: bindparam(f"new_{name}") for name in columns})
-    )
-    connection.execute(
-        statement,
-        [{"row_id": row["id"], **{f"new_{name}": row[name] for name in columns}} for row in rows],
-    )
 
 
 def _sheet_ids(session: Session, campaign_id: int) -> dict[tuple[int, int], int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -165,7 +166,9 @@ def read_table(path: Path, data: bytes | None = None, sheet: str | None = None) 
         detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
         raise ValidationFailed("import.unreadable", name=path.name, detail=detail) from error
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda column: column.map(lambda v: str(v).strip()))
+    # Every cell is text already (read as str, or made so by _cell_text); .str.strip calls
+    # str.strip on each in one loop, ten times faster than a lambda per cell.
+    return frame.apply(lambda column: column.astype(str).str.strip())
 
 
 def map_columns(frame: pd.DataFrame, columns: list[Column], report: Report) -> pd.DataFrame:
@@ -210,9 +213,36 @@ def read_mapped(
     return map_columns(frame, columns, report)
 
 
-def rows(frame: pd.DataFrame):
-    """Rows with their spreadsheet row numbers (the header is row 1)."""
-    yield from enumerate(frame.to_dict("records"), start=2)
+FIRST_DATA_ROW = 2
+"""The spreadsheet number of a frame's first row: the header is row 1."""
+
+
+def row_tuples(frame: pd.DataFrame, names: list[str]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The cells of the columns ``names``, row by row, with their spreadsheet row numbers.
+
+    Built from one list per column: ``to_dict("records")`` takes 13 s on 400,000 rows, this
+    a fraction of a second, and a tuple costs less to unpack than a dict to look up.
+    """
+    return enumerate(
+        zip(*(_cells(frame, name) for name in names), strict=True), start=FIRST_DATA_ROW
+    )
+
+
+def _cells(frame: pd.DataFrame, name: str) -> list[Any]:
+    column = frame[name]
+    if isinstance(column, pd.DataFrame):  # a repeated header (reported): the last one counts
+        column = column.iloc[:, -1]
+    return column.tolist()
+
+
+def rows(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows as dicts by column name, with their spreadsheet row numbers."""
+    names = list(dict.fromkeys(frame.columns))
+    if not names:  # no column to zip: still one (empty) row per row
+        yield from ((number, {}) for number in range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame)))
+        return
+    for number, cells in row_tuples(frame, names):
+        yield number, dict(zip(names, cells, strict=True))
 
 
 def split_names(cell: str) -> list[str]:

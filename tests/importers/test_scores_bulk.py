@@ -166,36 +166,33 @@ def stored(database, slug: str) -> dict:
         return {"sheets": sheets, "assignments": assignments, "events": events}
 
 
-def test_bulk_import_writes_what_one_save_at_a_time_wrote(twins, tmp_path):
-    first = write_csv(tmp_path / "first.csv", HEADER, FIRST)
-    counts = run_import(twins, "scores", first, slug="test-2020", submit=True)
-    reference_import(twins, "twin-2020", FIRST, submit=True)
-    assert counts == {"rows": 6, "sheets": 4, "submitted": 3}
-    bulk, reference = stored(twins, "test-2020"), stored(twins, "twin-2020")
-    assert bulk == reference
-    assert bulk["sheets"][("A-1", "expert1")][1:] == (
-        "submitted",
-        1,
-        "扎实",
-        True,
-        {"innovation": 50.0, "impact": 30.5},
-    )
-    assert bulk["sheets"][("A-1", "expert2")][1] == "draft"
+STAGES = [
+    # (file, counts, what expert1's A-1 sheet holds afterwards: status, version, comment,
+    # submitted, points)
+    (
+        FIRST,
+        {"rows": 6, "sheets": 4, "submitted": 3},
+        ("submitted", 1, "扎实", True, {"innovation": 50.0, "impact": 30.5}),
+    ),
+    (
+        REVISION,
+        {"rows": 4, "sheets": 4, "submitted": 3},
+        ("submitted", 2, "扎实", True, {"innovation": 55.0, "impact": 30.5}),
+    ),
+]
 
-    revision = write_csv(tmp_path / "revision.csv", HEADER, REVISION)
-    counts = run_import(twins, "scores", revision, slug="test-2020", submit=True)
-    reference_import(twins, "twin-2020", REVISION, submit=True)
-    assert counts == {"rows": 4, "sheets": 4, "submitted": 3}
-    bulk, reference = stored(twins, "test-2020"), stored(twins, "twin-2020")
-    assert bulk == reference
-    assert bulk["sheets"][("A-1", "expert1")][1:] == (
-        "submitted",
-        2,
-        "扎实",
-        True,
-        {"innovation": 55.0, "impact": 30.5},
-    )
-    assert bulk["sheets"][("A-1", "expert2")][1:3] == ("draft", 2)
+
+def test_bulk_import_writes_what_one_save_at_a_time_wrote(twins, tmp_path):
+    """A first import, then a revision: after each, the two campaigns hold the same."""
+    for number, (lines, counts, expert1) in enumerate(STAGES, 1):
+        path = write_csv(tmp_path / f"stage{number}.csv", HEADER, lines)
+        assert run_import(twins, "scores", path, slug="test-2020", submit=True) == counts
+        reference_import(twins, "twin-2020", lines, submit=True)
+        bulk, reference = stored(twins, "test-2020"), stored(twins, "twin-2020")
+        assert bulk == reference
+        assert bulk["sheets"][("A-1", "expert1")][1:] == expert1
+        assert bulk["sheets"][("A-1", "expert2")][1:3] == ("draft", number)
+
     assert bulk["sheets"][("A-2", "expert2")][2] == 2  # saved again, so a new version
     saves = [e for e in bulk["events"] if e[1] == "sheet.save" and e[2] == "A-2/expert2"]
     assert len(saves) == 1  # the unchanged revision is not audited

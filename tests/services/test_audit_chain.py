@@ -321,3 +321,47 @@ def test_a_page_past_the_end_shows_the_last_page(database):
     with database.read() as session:
         page = audit.list_events(session, CLI, page=99, page_size=2)
     assert (page.page, page.pages, page.first, page.last) == (3, 3, 5, 5)
+
+
+def test_events_written_in_bulk_hash_as_one_by_one_and_join_the_chain(database, audit_check):
+    """A bulk writer's events, between events written one by one, in one unbroken chain.
+
+    Each holds the content hash that SQLAlchemy's column default gives the same event added
+    through the ORM, and its values read back as written.
+    """
+    from scoring.services.audit_bulk import EventBatch
+    from scoring.storage.models import utcnow
+
+    at = utcnow()
+    values = [(None, "expert01"), ({"points": {"c0": 1.5}}, {"status": "submitted"})]
+
+    def one_by_one(session):
+        for i, (old, new) in enumerate(values):
+            event = audit.event(CLI, "test.bulk", target=f"QD{i}", old=old, new=new)
+            event.at = at
+            session.add(event)
+
+    def bulk(session):
+        batch = EventBatch(CLI, None, at)
+        for i, (old, new) in enumerate(values):
+            batch.add("test.bulk", f"QD{i}", old=old, new=new)
+        batch.write(session.connection())
+
+    database.write(one_by_one)
+    database.write(bulk)
+    _record(database, 1)
+
+    with database.read() as session:
+        query = select(AuditEvent).where(AuditEvent.action == "test.bulk").order_by(AuditEvent.id)
+        rows = [
+            (e.at, e.target, e.old_value, e.new_value, e.content_hash) for e in session.exec(query)
+        ]
+    orm_rows, bulk_rows = rows[:2], rows[2:]
+    assert [row[:4] for row in bulk_rows] == [
+        (at, f"QD{i}", old, new) for i, (old, new) in enumerate(values)
+    ]
+    assert bulk_rows == orm_rows  # the same content, so the same hash
+    assert [row[3] for row in _rows(database)] == [1, 2, 3, 4, 5]
+    code, out, err = audit_check()
+    assert (code, err) == (0, "")
+    assert "5 events checked" in out
