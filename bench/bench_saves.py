@@ -13,6 +13,10 @@ whose schema is dropped and made again), then measures the server side of a save
 * flat out: the same 50 threads with no pause, a throughput figure (every thread of one
   Python process shares its interpreter, so latency there measures the queue, not locks).
 
+Beside the times it prints the CPU time this process spends per save, alone and at once:
+the threads share one interpreter, so that is what queues 49 savers pressing save in the
+same instant, and unlike the times it hardly moves with the load of a shared machine.
+
 Prints, for each database, the median, 95th percentile and maximum, the ratio of the median
 at once to the median alone, and checks the outcome: every sheet submitted with the last
 points its reviewer saved, none twice, no error raised to a caller, and an audit chain that
@@ -220,11 +224,15 @@ def _warm_pool(database: Database) -> None:
 def _bench(name: str, database: Database) -> dict[str, float]:
     actors, entry_ids = _setup(database)
     _warm_pool(database)
+    cpu = time.process_time()
     alone = [
         _save(database, actors[0], entry_ids[i % len(entry_ids)], i, False)
         for i in range(BASELINE_SAVES)
     ]
+    cpu_alone = (time.process_time() - cpu) / len(alone)
+    cpu = time.process_time()
     timings, burst, errors, wall = _load(database, actors, entry_ids, PAUSE)
+    cpu_at_once = (time.process_time() - cpu) / len(timings)
     # Every save above changed its sheet: one audit event each.
     expected_events = BASELINE_SAVES + (REVIEWERS - 1) * 2 * len(entry_ids)
     wrong, twice, broken, verdict = _outcome(database, expected_events)
@@ -234,6 +242,10 @@ def _bench(name: str, database: Database) -> dict[str, float]:
     at_once = _line(f"{REVIEWERS - 1} reviewers at once", timings)
     _line("  their first save (a burst)", burst)
     print(f"  {'ratio at once / alone (median)':<30} {at_once / lone:5.2f}x   (target <= 2x)")
+    print(
+        f"  CPU of this process per save: alone {cpu_alone * 1000:.1f} ms, "
+        f"at once {cpu_at_once * 1000:.1f} ms   (one interpreter serves every thread)"
+    )
     print(f"  lost or wrong sheets: {wrong}   stored twice: {twice}   errors: {len(errors)}")
     for error in errors[:3]:
         print(f"    {type(error).__name__}: {str(error).splitlines()[0]}")

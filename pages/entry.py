@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.errors import StreamlitAPIException
 
 from pages._shared import (
@@ -343,12 +344,28 @@ def _running_total(sheet: SheetView, typed: dict[str, float | None], problems) -
     return total
 
 
+def _status(slot: DeltaGenerator, sheet_status: str) -> None:
+    """The sheet's badge in ``slot`` (a placeholder): new, draft (not counted), or submitted."""
+    key = {"new": "score.status_new", "draft": "score.status_draft"}.get(
+        sheet_status, "score.status_submitted"
+    )
+    slot.badge(tr(key), color={"new": "gray", "draft": "blue"}.get(sheet_status, "green"))
+
+
+def _progress(slot: DeltaGenerator) -> None:
+    """The reviewer's progress bar in ``slot``: one element, as the bar was before it had one."""
+    with slot:
+        progress_bar(actor, campaign)
+
+
 @st.fragment
 def score_sheet(entry_code: str) -> None:
     """The sheet reruns alone while the reviewer types and saves: the images stay as they are.
 
     The reviewer's progress is drawn here too, so that a save or a submission shows in it
-    without a run of the page.
+    without a run of the page. The badge and the progress sit in placeholders: a draft saved
+    in this run is shown by drawing them again in place, instead of by a second run of the
+    whole sheet after the save.
     """
     try:
         with context.database().read() as session:
@@ -359,14 +376,9 @@ def score_sheet(entry_code: str) -> None:
     keys = _keys(entry_code)
     generation = _load_into_widgets(sheet, entry_code)
     st.subheader(tr("score.panel", panel=component_label(sheet.panel, tr)))
-    status = {"new": "score.status_new", "draft": "score.status_draft"}.get(
-        sheet.status, "score.status_submitted"
-    )
-    st.badge(
-        tr(status),
-        color={"new": "gray", "draft": "blue"}.get(sheet.status, "green"),
-    )
-    progress_bar(actor, campaign)
+    badge, progress = st.empty(), st.empty()
+    _status(badge, sheet.status)
+    _progress(progress)
     read_only = not sheet.editable
     confirming = st.session_state.get(keys["confirming"], False) and not read_only
     if sheet.finalised:
@@ -398,14 +410,16 @@ def score_sheet(entry_code: str) -> None:
         disabled=read_only or confirming,
         max_chars=2000,
     )
-    if not read_only:
-        _actions(sheet, entry_code, typed, comment, total, confirming)
+    draft_saved = not read_only and _actions(sheet, entry_code, typed, comment, total, confirming)
     # After the actions: a save refused in this very run offers the reload right away.
     if st.session_state.get(keys["stale"]) and st.button(
         tr("score.stale_reload"), key=f"reload_{entry_code}", icon=":material/sync:"
     ):
         _forget_widgets(sheet, entry_code)
         _rerun_sheet()
+    if draft_saved:
+        _status(badge, "draft")
+        _progress(progress)  # read again, after the save
 
 
 def _actions(
@@ -415,19 +429,22 @@ def _actions(
     comment: str,
     total: float | None,
     confirming: bool,
-) -> None:
-    """Save, submit or revise, or the question before a submission while it is open."""
+) -> bool:
+    """Save, submit or revise, or the question before a submission while it is open.
+
+    True when a draft was saved in this run: nothing above the buttons but the badge and the
+    progress changes with it (the boxes hold what was saved), so the sheet is not run again.
+    """
     if confirming and total is not None:
         _confirmation(sheet, entry_code, total)
-        return
+        return False
     if sheet.status == "submitted":
         _revision_buttons(sheet, entry_code, typed, comment, total)
-        return
+        return False
     draft, submit = st.columns(2)
-    if draft.button(tr("score.save_draft"), key=f"draft_{entry_code}", width="stretch") and _save(
-        sheet, entry_code, submit=False
-    ):
-        _rerun_sheet()
+    saved = draft.button(
+        tr("score.save_draft"), key=f"draft_{entry_code}", width="stretch"
+    ) and _save(sheet, entry_code, submit=False)
     if submit.button(
         tr("score.submit"),
         key=f"submit_{entry_code}",
@@ -436,6 +453,7 @@ def _actions(
         disabled=total is None,
     ):
         _ask_to_submit(entry_code)
+    return saved
 
 
 def _revision_buttons(
