@@ -169,6 +169,8 @@ can_finalise = is_organiser & campaign_open
 """Freezing the standings as the snapshot."""
 can_withdraw = is_organiser & campaign_finalised
 """Withdrawing a finalisation, with a reason."""
+can_publish_result = is_organiser & campaign_finalised
+"""Certificates and the case collection: printed from the snapshot in force, so only then."""
 can_save_sheet = (
     is_reviewer & is_assigned & not_conflicted & owns_sheet & campaign_open & panel_open
 )
