@@ -21,6 +21,7 @@ from scoring.services.finalise import (
     set_panel_lock,
     unfinalise,
 )
+from scoring.services.publication import casebook, certificates
 from scoring.tables import component_label
 
 actor = current_actor()
@@ -301,6 +302,37 @@ st.download_button(
     key="download_export",
 )
 st.caption(tr("confirm.export_final") if finalised else tr("finalise.download_note"))
+
+
+def _certificates() -> bytes:
+    """Built only when pressed, from the snapshot; making it is audited."""
+    return context.database().write(lambda s: certificates(s, actor, campaign, tr.lang))
+
+
+def _casebook() -> bytes:
+    store = context.asset_store()
+    return context.database().write(lambda s: casebook(s, actor, campaign, store, tr.lang))
+
+
+if finalised:
+    left, right = st.columns(2)
+    left.download_button(
+        tr("publication.certificates_button"),
+        data=_certificates,
+        file_name=f"{campaign.slug}-certificates.pdf",
+        mime="application/pdf",
+        icon=":material/workspace_premium:",
+        key="download_certificates",
+    )
+    right.download_button(
+        tr("publication.casebook_button"),
+        data=_casebook,
+        file_name=f"{campaign.slug}-casebook.pdf",
+        mime="application/pdf",
+        icon=":material/menu_book:",
+        key="download_casebook",
+    )
+    st.caption(tr("publication.note"))
 
 # --- organisations ------------------------------------------------------------------------------
 st.subheader(tr("finalise.organisations"))

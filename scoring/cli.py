@@ -145,6 +145,31 @@ def cmd_export(args: argparse.Namespace) -> None:
     _say("cli.exported", path=str(out))
 
 
+def _write_pdf(out: Path, make: Callable[[Session], bytes]) -> None:
+    """Make the PDF first, then write it beside the target and rename: nothing on refusal."""
+    if out.suffix.lower() != ".pdf":
+        raise ValidationFailed("publication.pdf_suffix", path=str(out))
+    data = _write(make)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(out)
+    _say("publication.written", path=str(out))
+
+
+def cmd_certificates(args: argparse.Namespace) -> None:
+    from scoring.services.publication import certificates
+
+    _write_pdf(Path(args.out), lambda s: certificates(s, CLI, get_campaign(s, args.campaign)))
+
+
+def cmd_casebook(args: argparse.Namespace) -> None:
+    from scoring.services.publication import casebook
+
+    store = context.asset_store()
+    _write_pdf(Path(args.out), lambda s: casebook(s, CLI, get_campaign(s, args.campaign), store))
+
+
 def cmd_verify(args: argparse.Namespace) -> None:
     """Check a file against itself, then against --sha or the stored snapshot (--db)."""
     from scoring.export.verify import UnreadableExport, check_export, is_sha256, read_export
@@ -532,6 +557,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="language of the winners' sheets' titles and headers (default: the configured one)",
     )
     export.set_defaults(run=cmd_export)
+
+    for name, run, text in (
+        ("certificates", cmd_certificates, "one honour certificate per award (PDF, finalised)"),
+        ("casebook", cmd_casebook, "the case collection of the awarded entries (PDF, finalised)"),
+    ):
+        document = commands.add_parser(name, help=text)
+        document.add_argument("campaign")
+        document.add_argument("--out", required=True, help="the .pdf file to write")
+        document.set_defaults(run=run)
 
     verify = commands.add_parser(
         "verify", help="check an export against its own sheets, a published hash or the database"
