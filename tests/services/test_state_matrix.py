@@ -49,6 +49,7 @@ from scoring.services import (
     overview,
     precheck,
     progress,
+    publication,
     review,
     setup,
     sheets,
@@ -70,6 +71,7 @@ ORGANISER_READ = {"organiser": ALL}
 ORGANISER_CHANGE = {"organiser": CHANGEABLE}
 ORGANISER_ANY_STATE = {"organiser": ALL}
 WITHDRAW = {"organiser": frozenset({"finalised"})}
+PUBLISH = {"organiser": frozenset({"finalised"})}
 LIST = {a: ALL for a in ("organiser", "expert", "media", "demoted", "unassigned", "conflicted")}
 READ_ENTRY = {a: ALL for a in ("organiser", "expert", "media")}
 READ_OWN_SHEET = {a: ALL for a in ("expert", "media")}
@@ -452,6 +454,15 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
         lambda s, a, c, sc: finalise.finalise(s, a, c, {"M-1": "确认"}),
     ),
     finalise.unfinalise: (WITHDRAW, lambda s, a, c, sc: finalise.unfinalise(s, a, c, "更正")),
+    # the printed result: organisers, only from the snapshot in force
+    publication.certificates: (
+        PUBLISH,
+        lambda s, a, c, sc: publication.certificates(s, a, c),
+    ),
+    publication.casebook: (
+        PUBLISH,
+        lambda s, a, c, sc: publication.casebook(s, a, c, sc.store),
+    ),
     meeting.open_rounds: (
         ORGANISER_CHANGE,
         lambda s, a, c, sc: meeting.open_rounds(s, a, c, ["M-1"]),
@@ -600,10 +611,13 @@ def _dump(session: Session) -> dict[str, list[tuple]]:
     return rows
 
 
+NEEDS_FINALISED = {finalise.unfinalise, publication.certificates, publication.casebook}
+
+
 def _expected_error(allowed: dict[str, frozenset[str]], actor: str, state: str, function) -> tuple:
     if actor not in allowed:
         return PermissionDenied, None
-    if function is finalise.unfinalise:
+    if function in NEEDS_FINALISED:
         return StateRefused, "campaign_state.not_finalised"
     if state == "finalised":
         return StateRefused, "campaign_state.finalised"
