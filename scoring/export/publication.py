@@ -61,6 +61,8 @@ MAX_IMAGES = 3
 """Images per case in the collection: the first ones, as the entry lists them."""
 
 Text = Callable[..., str]
+NO_LINE_START = frozenset("、，。；：？！）》」』”’·…")
+"""Chinese typesetting keeps these at the end of a line, never at the start of the next."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,8 @@ def wrap(line: str, font: str, size: float, width: float) -> list[str]:
     current = ""
     for piece in _pieces(line):
         trial = current + piece
-        if current and pdfmetrics.stringWidth(trial, font, size) > width:
+        overflows = pdfmetrics.stringWidth(trial, font, size) > width
+        if current and overflows and piece not in NO_LINE_START:
             lines.append(current.rstrip())
             current = piece.lstrip()
             while pdfmetrics.stringWidth(current, font, size) > width:  # one very long word
@@ -221,33 +224,29 @@ def _certificate(
     pdf.setFont(font, 46)
     pdf.drawCentredString(middle, height - 48 * mm, text("publication.certificate_heading"))
 
-    column = width - 80 * mm
-    pdf.setFillColor(INK)
-    size, lines = _fit(award.applicant, font, (24, 20, 16), column, 2)
-    y = _centred(pdf, lines, font, size, height - 72 * mm, middle)
-
-    size, lines = _fit(f"《{award.title}》", font, (22, 18, 15, 12), column, 3)
-    y = _centred(pdf, lines, font, size, y - 6 * mm, middle)
-
     body = text(
         "publication.certificate_body", campaign=publication.campaign_name, group=award.group
     )
-    size, lines = _fit(body, font, (17, 15, 13), column, 3)
-    y = _centred(pdf, lines, font, size, y - 4 * mm, middle)
-
+    pdf.setFillColor(INK)
+    y = height - 72 * mm
+    for lines, size, gap in _certificate_blocks(award, body, font, width - 80 * mm):
+        y = _centred(pdf, lines, font, size, y - gap, middle)
     pdf.setFont(font, 16)
-    closing = max(y - 10 * mm, 58 * mm)  # below the body, above the issuer's block
-    pdf.drawCentredString(middle, closing, text("publication.certificate_closing"))
+    pdf.drawCentredString(middle, y - 4 * mm, text("publication.certificate_closing"))
 
     # The facts a reader checks, left; who issues it and when, right, where a seal goes.
-    left, right, base = 30 * mm, width - 30 * mm, 40 * mm
+    left, base, half = 30 * mm, 48 * mm, width / 2 - 40 * mm
     pdf.setFont(font, 11)
     pdf.drawString(left, base, text("publication.certificate_number", number=award.number))
-    pdf.drawString(left, base - 6 * mm, text("publication.group", group=award.group))
-    size, lines = _fit(publication.campaign_name, font, (14, 12, 10), width / 2 - 40 * mm, 2)
-    _centred(pdf, lines, font, size, base, right - width / 6)
-    pdf.setFont(font, 14)
-    pdf.drawCentredString(right - width / 6, base - 8 * mm, _date(publication.finalised_at, text))
+    size, lines = _fit(text("publication.group", group=award.group), font, (11, 9, 8), half, 2)
+    pdf.setFont(font, size)
+    for number, line in enumerate(lines):
+        pdf.drawString(left, base - (6 + 4 * number) * mm, line)
+    issuer = width * 5 / 6 - 30 * mm
+    size, lines = _fit(publication.campaign_name, font, (14, 12, 10), half, 2)
+    y = _centred(pdf, lines, font, size, base, issuer)
+    pdf.setFont(font, 13)
+    pdf.drawCentredString(issuer, y - 1 * mm, _date(publication.finalised_at, text))
 
     pdf.setFillColor(colors.HexColor("#555555"))
     pdf.setFont(font, 8)
@@ -255,6 +254,34 @@ def _certificate(
     pdf.drawCentredString(middle, 25 * mm, check)
     pdf.setFont(MONO, 7.5)
     pdf.drawCentredString(middle, 21 * mm, f"SHA-256 {publication.sha256}")
+
+
+CERTIFICATE_SIZES = ((24, 20, 16), (22, 18, 15, 12), (17, 15, 13))
+"""Type sizes tried for the applicant, the title and the award line, largest first."""
+LOWEST_CLOSING = 62 * mm
+"""The closing line stays above the issuer's block and the facts at the bottom."""
+
+
+def _certificate_blocks(award: Award, body: str, font: str, column: float):
+    """(lines, size, gap above) of applicant, title and award line, shrunk until they fit.
+
+    A 300-character title or a long organisation name must neither run into the closing
+    line nor be cut: every block gets smaller together until the closing fits above
+    ``LOWEST_CLOSING``.
+    """
+    texts = (award.applicant, f"《{award.title}》", body)
+    most = (2, 3, 3)
+    for scale in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
+        blocks = []
+        for line, sizes, lines_at_most, gap in zip(
+            texts, CERTIFICATE_SIZES, most, (0, 6 * mm, 4 * mm), strict=True
+        ):
+            size, lines = _fit(line, font, tuple(s * scale for s in sizes), column, lines_at_most)
+            blocks.append((lines, size, gap))
+        used = sum(gap + len(lines) * size * 1.45 for lines, size, gap in blocks)
+        if landscape(A4)[1] - 72 * mm - used - 4 * mm >= LOWEST_CLOSING:
+            break
+    return blocks
 
 
 # --- the case collection --------------------------------------------------------------------
@@ -323,7 +350,8 @@ class _Casebook(BaseDocTemplate):
             campaign=self.publication.campaign_name,
             short=self.publication.short_sha,
         )
-        pdf.drawString(self.leftMargin, 12 * mm, footer[:90])
+        line = wrap(footer, self.font, 8, self.width - 12 * mm)[0]  # a long name: its start
+        pdf.drawString(self.leftMargin, 12 * mm, line)
         pdf.drawRightString(A4[0] - self.rightMargin, 12 * mm, str(doc.page))
         pdf.restoreState()
 
