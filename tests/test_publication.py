@@ -15,7 +15,8 @@ from scoring import context
 from scoring.assets import AssetStore
 from scoring.cli import main
 from scoring.demo.builder import build_demo
-from scoring.errors import PermissionDenied, StateRefused
+from scoring.errors import PermissionDenied, StateRefused, ValidationFailed
+from scoring.export import publication
 from scoring.export.publication import MAX_IMAGES
 from scoring.services.campaigns import get_campaign, group_order
 from scoring.services.finalise import (
@@ -312,3 +313,11 @@ def test_the_commands_refuse_with_one_line_and_write_nothing_then_write_the_pdfs
     assert cli_campaign("withdraw", "test-2020", "--reason", "更正")[0] == 0
     code, _, _ = cli_campaign("certificates", "test-2020", "--out", str(out / "again.pdf"))
     assert code == 1 and not (out / "again.pdf").exists()
+
+
+def test_a_missing_font_is_one_line_naming_the_package(monkeypatch, tmp_path):
+    monkeypatch.setattr(publication, "FONT_FILES", (tmp_path / "wqy-zenhei.ttc",))
+    with pytest.raises(ValidationFailed) as refused:
+        publication.font_file()
+    message = refused.value.message("en")
+    assert "\n" not in message and "apt-get install fonts-wqy-zenhei" in message
