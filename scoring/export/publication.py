@@ -77,7 +77,6 @@ class Award:
     category: str
     domain: str
     group: str
-    rank: int
     summary: str = ""
     images: tuple[Path, ...] = ()
     """Image files already fitted for print (stored JPEG thumbnails), first ones first."""
@@ -88,8 +87,6 @@ class Publication:
     """Everything both documents print: the campaign, the freeze and its awards in list order."""
 
     campaign_name: str
-    campaign_slug: str
-    year: int
     finalised_at: datetime
     """The snapshot's time, already in the time zone printed on the documents."""
     sha256: str

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -46,12 +47,13 @@ PRINT_SIZE = (1600, 1200)
 def _publication(session: Session, campaign: Campaign, store: AssetStore | None) -> Publication:
     """The awards of the snapshot in force, in final list order, numbered in that order."""
     snapshot = active_snapshot(session, campaign)
-    if snapshot is None:  # can_publish_result let a finalised campaign through; keep it so
-        raise AssertionError("a finalised campaign has a snapshot in force")
+    # can_publish_result let only a finalised campaign through, and finalising stores one.
+    assert snapshot is not None, "a finalised campaign has a snapshot in force"
     content = json.loads(snapshot.content)
     awarded = [r for r in frozen_records(content) if r["award"]]
     slug = str(content["campaign"]["slug"])
     extra = _public_fields(session, campaign, [r["code"] for r in awarded], store)
+    none: tuple[str, tuple[Path, ...]] = ("", ())
     awards = tuple(
         Award(
             number=f"{slug.upper()}-{place:03d}",
@@ -61,16 +63,13 @@ def _publication(session: Session, campaign: Campaign, store: AssetStore | None)
             category=r["category"],
             domain=r["domain"],
             group=r["group"],
-            rank=r["rank"],
-            summary=extra.get(r["code"], ("", ()))[0],
-            images=extra.get(r["code"], ("", ()))[1],
+            summary=extra.get(r["code"], none)[0],
+            images=extra.get(r["code"], none)[1],
         )
         for place, r in enumerate(awarded, start=1)
     )
     return Publication(
         campaign_name=str(content["campaign"]["name"]),
-        campaign_slug=slug,
-        year=int(content["campaign"]["year"]),
         finalised_at=_aware(snapshot.created_at).astimezone(PRINTED_ZONE),
         sha256=snapshot.sha256,
         awards=awards,
@@ -84,7 +83,7 @@ def _aware(at: datetime) -> datetime:
 
 def _public_fields(
     session: Session, campaign: Campaign, codes: list[str], store: AssetStore | None
-) -> dict[str, tuple[str, tuple]]:
+) -> dict[str, tuple[str, tuple[Path, ...]]]:
     """code -> (summary, first image files fitted for print); no images without a store."""
     rows = session.exec(
         select(Entry.id, Entry.code, Entry.summary).where(
