@@ -340,7 +340,9 @@ def bench_entries(folder: Path, entries: int) -> None:
     started = time.perf_counter()
     with database.read() as session:
         campaign = session.exec(select(Campaign).where(Campaign.slug == "bench-entries")).one()
-        plan = plan_entries_import(session, campaign, sheet, images, store=store, progress=heard)
+        plan = plan_entries_import(
+            session, CLI, campaign, sheet, images, store=store, progress=heard
+        )
     plan.report.raise_if_invalid(sheet.name)
     written = database.write(
         lambda session: apply_entries_import(session, CLI, plan, progress=heard)

@@ -15,10 +15,11 @@ from pages._shared import (
     pick_campaign,
     require_page,
     run_write,
+    sign_out_if_inactive,
     t,
 )
 from scoring import context
-from scoring.errors import rendered
+from scoring.errors import ReviewDeskError, rendered
 from scoring.importers.entries import apply_entries_import, plan_entries_import
 from scoring.importers.scores import apply_scores_import, plan_scores_import
 from scoring.importers.votes import apply_votes_import, plan_votes_import
@@ -128,10 +129,21 @@ def _entries_tab() -> None:
         folder = Path(scratch)
         book = _saved(workbook, folder)
         archive = _saved(assets, folder) if assets is not None else None
-        with _progress_bar("read") as show, context.database().read() as session:
-            plan = plan_entries_import(
-                session, campaign, book, archive, store=context.asset_store(), progress=show
-            )
+        try:
+            with _progress_bar("read") as show, context.database().read() as session:
+                plan = plan_entries_import(
+                    session,
+                    actor,
+                    campaign,
+                    book,
+                    archive,
+                    store=context.asset_store(),
+                    progress=show,
+                )
+        except ReviewDeskError as error:  # finalised or no longer an organiser: nothing stored
+            sign_out_if_inactive(error)
+            st.error(error.markdown(tr.lang))
+            return
         if not plan.report.ok:
             st.error(tr("intake.refused", count=len(plan.report.problems)))
             _problems_table(plan.report.problems)

@@ -65,7 +65,7 @@ def cmd_import_entries(args: argparse.Namespace) -> None:
     with context.database().read() as session:
         campaign = get_campaign(session, args.campaign)
         plan = plan_entries_import(
-            session, campaign, Path(args.file), assets, store=context.asset_store()
+            session, CLI, campaign, Path(args.file), assets, store=context.asset_store()
         )
     _say("cli.entries_imported", count=_write(lambda s: apply_entries_import(s, CLI, plan)))
 

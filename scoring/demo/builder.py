@@ -118,7 +118,7 @@ def _import_entries(
         writer.writeheader()
         writer.writerows(rows)
     # The demo is built in one transaction of its own (nobody is reviewing yet).
-    plan = plan_entries_import(session, campaign, sheet, folder, store=store)
+    plan = plan_entries_import(session, actor, campaign, sheet, folder, store=store)
     apply_entries_import(session, actor, plan)
     shortlist(session, actor, campaign, all_accepted=True)
 

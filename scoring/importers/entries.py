@@ -31,7 +31,7 @@ from scoring.importers.tables import Column, read_mapped, rows, split_names
 from scoring.permissions import Actor, can_change_entries
 from scoring.services import audit
 from scoring.services.campaigns import categories, domains
-from scoring.services.guard import authorise
+from scoring.services.guard import authorise, authorise_campaign
 from scoring.storage.models import (
     ENTRY_KINDS,
     ENTRY_STATUSES,
@@ -164,6 +164,7 @@ def _check_values(row: int, values: dict[str, str], report: Report) -> bool:
 
 def plan_entries_import(
     session: Session,
+    actor: Actor,
     campaign: Campaign,
     path: Path,
     assets: Path | None = None,
@@ -176,7 +177,12 @@ def plan_entries_import(
 
     ``session`` only reads (the campaign's categories, domains and codes), so a read session
     is enough: call this outside ``Database.write``. ``progress`` hears step ``"files"``.
+
+    Authorises before reading anything: files are stored while planning, so a refused
+    import (a finalised campaign, a reviewer) must be refused before the first one lands
+    in the data folder, where it would travel into every backup. The write checks again.
     """
+    campaign = authorise_campaign(session, actor, can_change_entries, "entries.import", campaign)[1]
     report = Report()
     frame = read_mapped(path, data, COLUMNS, report)
     table = list(rows(frame))

@@ -207,7 +207,7 @@ def _plant_campaign(session, store, folder: Path, slug: str, tag: str, finalise:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    plan = plan_entries_import(session, campaign, sheet, folder, store=store)
+    plan = plan_entries_import(session, cli, campaign, sheet, folder, store=store)
     plan.report.raise_if_invalid("entries")
     apply_entries_import(session, cli, plan)
     shortlist(session, cli, campaign, all_accepted=True)

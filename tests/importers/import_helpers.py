@@ -52,7 +52,7 @@ def plan(
         campaign = session.exec(select(Campaign).where(Campaign.slug == slug)).one()
         if kind == "entries":
             assert store is not None
-            return plan_entries_import(session, campaign, path, assets, store=store)
+            return plan_entries_import(session, CLI, campaign, path, assets, store=store)
         if kind == "votes":
             return plan_votes_import(session, campaign, path)
         if kind == "scores":

@@ -61,7 +61,9 @@ def _plan(database, store: AssetStore, sheet: Path, files: Path, calls: list | N
     listen = None if calls is None else lambda *call: calls.append(call)
     with database.read() as session:
         campaign = session.exec(select(Campaign)).one()
-        return plan_entries_import(session, campaign, sheet, files, store=store, progress=listen)
+        return plan_entries_import(
+            session, CLI, campaign, sheet, files, store=store, progress=listen
+        )
 
 
 def assert_rises_to(calls: list[tuple[str, int, int]], step: str, total: int) -> None:

@@ -75,7 +75,7 @@ def _plan_entries(database: Database, folder: Path) -> Callable[[Session], Any]:
     )
     with database.read() as session:
         plan = plan_entries_import(
-            session, _campaign(session), path, store=AssetStore(folder / "store")
+            session, ORGANISER, _campaign(session), path, store=AssetStore(folder / "store")
         )
     return lambda session: apply_entries_import(session, ORGANISER, plan)
 

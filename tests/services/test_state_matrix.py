@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
@@ -277,6 +278,12 @@ def _account(s: Session, scene: Scene, key: str) -> Account:
     return s.get(Account, scene.ids[f"account:{key}"])
 
 
+ENTRY_ROW = (
+    "code,title,applicant,category,domain,votes,status\n"
+    "M-9,新作品,某单位,数字政府,政务服务,99999,shortlisted\n"
+)
+
+
 def _file(scene: Scene, name: str, content: str) -> Path:
     path = scene.files / f"{uuid.uuid4().hex[:6]}-{name}"
     path.write_text(content, "utf-8")
@@ -503,6 +510,12 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
             ),
         ),
     ),
+    plan_entries_import: (
+        ORGANISER_CHANGE,
+        lambda s, a, c, sc: plan_entries_import(
+            s, a, c, _file(sc, "p.csv", ENTRY_ROW), store=sc.store
+        ),
+    ),
     apply_entries_import: (
         ORGANISER_CHANGE,
         lambda s, a, c, sc: apply_entries_import(
@@ -510,6 +523,7 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
             a,
             plan_entries_import(
                 s,
+                a,
                 c,
                 _file(
                     sc,
@@ -682,7 +696,7 @@ def test_an_import_planned_before_finalising_cannot_land_after_it(scenes):
         "M-9,迟到的作品,某单位,数字政府,政务服务,99999,shortlisted\n",
     )
     with db.read() as session:
-        plan = plan_entries_import(session, _campaign(session), csv, store=scene.store)
+        plan = plan_entries_import(session, ORGANISER, _campaign(session), csv, store=scene.store)
 
     def freeze(session: Session) -> None:
         for panel in ("expert", "media"):
@@ -704,3 +718,26 @@ def test_an_import_planned_before_finalising_cannot_land_after_it(scenes):
             assert "M-9" not in codes
         finally:
             transaction.rollback()  # the module's open campaign stays open for the others
+
+
+@pytest.mark.parametrize(("state", "actor"), [("finalised", "organiser"), ("open", "expert")])
+def test_a_refused_entries_import_stores_no_file(scenes, state, actor, tmp_path):
+    """Planning stores the images it checks: a refused import must be refused before the
+    first one reaches the data folder, where it would travel into every backup."""
+    scene = scenes[state]
+    folder = tmp_path / "assets"
+    folder.mkdir()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(folder / "a.png")
+    sheet = tmp_path / "entries.csv"
+    sheet.write_text(
+        "code,title,applicant,category,domain,votes,status,images\n"
+        "M-8,带图的作品,某单位,数字政府,政务服务,10,shortlisted,a.png\n",
+        "utf-8",
+    )
+    store = AssetStore(tmp_path / "store")
+    with scene.database.read() as session, pytest.raises((PermissionDenied, StateRefused)):
+        plan_entries_import(
+            session, scene.actors[actor], _campaign(session), sheet, folder, store=store
+        )
+    stored = [p for p in (tmp_path / "store").rglob("*") if p.is_file()]
+    assert stored == []
