@@ -40,7 +40,7 @@ from scoring.permissions import Actor, can_import_scores
 from scoring.services.audit_bulk import EventBatch
 from scoring.services.campaigns import panel_component, rubric
 from scoring.services.guard import authorise
-from scoring.services.sheet_rules import check_same_panel, sheet_outcome
+from scoring.services.sheet_rules import RubricItem, check_same_panel, sheet_outcome
 from scoring.services.sheets import point_problem
 from scoring.storage.bulk import insert_rows, update_by_id
 from scoring.storage.models import (
@@ -76,27 +76,6 @@ class SheetInput:
     entry: Entry
     points: dict[str, float] = field(default_factory=dict)
     comment: str | None = None
-
-
-@dataclass(frozen=True)
-class RubricItem:
-    """A criterion's values as plain attributes, for ``point_problem`` and ``total_of``.
-
-    A big import reads them millions of times; through the ORM's instrumented attributes
-    that alone costs seconds.
-    """
-
-    id: int
-    key: str
-    name: str
-    max_points: float
-    step: float
-
-    @classmethod
-    def of(cls, criterion: Criterion) -> RubricItem:
-        return cls(
-            criterion.id, criterion.key, criterion.name, criterion.max_points, criterion.step
-        )  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

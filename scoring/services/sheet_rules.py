@@ -21,8 +21,9 @@ from scoring.storage.models import Criterion
 class RubricItem:
     """A criterion's values as plain attributes, read once per save as a row, not an object.
 
-    Everything a save checks and totals reads these (``point_problem``, ``total_of``); an
-    ORM ``Criterion`` would cost a loaded, tracked object per criterion per save.
+    Everything a save or an import checks and totals reads these (``point_problem``,
+    ``total_of``); an ORM ``Criterion`` would cost a loaded, tracked object per criterion per
+    save, and an import reads them millions of times through instrumented attributes.
     """
 
     id: int
@@ -30,6 +31,12 @@ class RubricItem:
     name: str
     max_points: float
     step: float
+
+    @classmethod
+    def of(cls, criterion: Criterion) -> RubricItem:
+        return cls(
+            criterion.id, criterion.key, criterion.name, criterion.max_points, criterion.step
+        )  # type: ignore[arg-type]
 
 
 def check_same_panel(sheet_panel: str | None, panel: str, code: str) -> None:
