@@ -39,8 +39,8 @@ st.caption(markdown_literal(campaign.name))
 final = final_banner(actor, campaign)
 
 
+# Session key: which campaign at which data version the page last drew.
 SHOWN = "standings_shown"
-"""Session key: which campaign at which data version the page last drew."""
 CHARTS = ("composite", "contributions", "distributions", "reviewers", "stability")
 
 
@@ -138,8 +138,9 @@ def _table(live: LiveStandings, shown: pd.DataFrame) -> None:
         )
         st.subheader(markdown_literal(section))
         table = standings_table(rows, live.method, cells, with_group=view != "rank_group")
+        painted = table.painted()
         st.dataframe(
-            table.frame,
+            table.frame if painted is None else painted,
             hide_index=True,
             width="stretch",
             placeholder="—",

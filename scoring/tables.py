@@ -1,9 +1,10 @@
 """Display tables for the pages: the engine's frames with translated headers and markers.
 
 The engine keeps booleans and floats; an organiser reads "3/5 reviews",
-"tie at the cut line — decide" and "award" in a column of its own (words, not row colours:
-colouring rows takes a pandas Styler, which costs seconds per few thousand rows). Shaping
-that here keeps pages to layout and lets the wording be tested without a browser.
+"tie at the cut line — decide" and "award" in a column of its own, and a section small enough
+to paint cheaply also has award rows green and cut-line ties amber (painting takes a pandas
+Styler, which costs seconds per few thousand rows). Shaping that here keeps pages to layout
+and lets the wording be tested without a browser.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from scoring.engine import Method
 from scoring.i18n import Translator
+
+AWARD_ROW = "background-color: #e6f4ea"
+CUTLINE_TIE_ROW = "background-color: #fff3cd"
+#: Sections up to this many rows are painted; a bigger one shows the same facts in words only.
+PAINTED_ROWS_MAX = 300
 
 #: How the organiser may section the standings table (ranks stay those of the rank group).
 VIEW_CHOICES: tuple[str, ...] = ("rank_group", "category", "domain", "category_domain")
@@ -74,6 +81,27 @@ class StandingsTable(NamedTuple):
 
     frame: pd.DataFrame
     decimals: dict[str, int]
+    row_styles: list[str]
+
+    def painted(self) -> Styler | None:
+        """The frame with award and cut-line-tie rows coloured and numbers formatted, or None
+        for a section too big to paint in good time (shown plain, formatted in the browser)."""
+        if len(self.frame) > PAINTED_ROWS_MAX:
+            return None
+        formats = {name: f"{{:.{places}f}}" for name, places in self.decimals.items()}
+
+        def paint(row: pd.Series) -> list[str]:
+            return [self.row_styles[row.name]] * len(row)
+
+        return self.frame.style.apply(paint, axis=1).format(formats, na_rep="—")
+
+
+def row_styles(rows: pd.DataFrame) -> list[str]:
+    """The background of each row: amber for a tie at the cut line, green for an award."""
+    return [
+        CUTLINE_TIE_ROW if cut_tie else AWARD_ROW if award else ""
+        for cut_tie, award in zip(rows["tie_at_cutline"], rows["award"], strict=True)
+    ]
 
 
 def standings_table(
@@ -103,4 +131,4 @@ def standings_table(
                 f"{n}/{component.min_reviews}" for n in rows[f"n_{component.key}"].astype(int)
             ]
     shown.index = range(len(shown))
-    return StandingsTable(shown, decimals)
+    return StandingsTable(shown, decimals, row_styles(rows))

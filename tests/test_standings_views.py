@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "engine"))
@@ -76,6 +78,23 @@ def test_the_table_names_awards_and_cut_line_ties_and_shows_coverage(analysis):
         "Public votes (60%)": 2,
         "Expert panel (40%)": 2,
     }
+
+
+def test_a_small_section_paints_awards_green_and_cut_line_ties_amber(analysis):
+    table = standings_table(analysis.standings, METHOD, EN, with_group=False)
+    painted = table.painted().to_html()
+    colour_of_row = {}
+    for selectors, rule in re.findall(r"([^{}]+)\{([^}]*)\}", painted):
+        for row in re.findall(r"_row(\d+)_col0\b", selectors):
+            colour_of_row[int(row)] = rule.split("background-color:")[1].split(";")[0].strip()
+    colours = [colour_of_row.get(i, "") for i in range(len(table.frame))]
+    assert colours == ["#e6f4ea", "#fff3cd", "#fff3cd", "#e6f4ea"]
+    assert f"{table.frame['Composite'][0]:.4f}" in painted  # formatted to its decimals
+
+
+def test_a_section_too_big_to_paint_in_time_is_shown_plain(analysis):
+    big = pd.concat([analysis.standings] * 80, ignore_index=True)  # 320 rows
+    assert standings_table(big, METHOD, EN, with_group=False).painted() is None
 
 
 def test_composite_overview_draws_each_groups_cut_line(analysis):
