@@ -40,6 +40,7 @@ from browser_helpers import (
 from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from pypdf import PdfReader
 
 from scoring.export import verify_workbook
 
@@ -229,7 +230,9 @@ def test_finalise_refusal_names_the_open_panel_as_the_page_shows_it(page, demo_s
     dialog = open_confirmation(page)
     expect(refusal(dialog)).to_have_count(1)
     screenshot(page, "finalise-refused-panel-key")
-    expect(refusal(dialog)).to_have_text(f"现在还不能定稿：还有评审组未锁定：{PANEL}。请先锁定再定稿。")
+    expect(refusal(dialog)).to_have_text(
+        f"现在还不能定稿：还有评审组未锁定：{PANEL}。请先锁定再定稿。"
+    )
     expect(confirm_button(dialog)).to_be_disabled()
     close_confirmation(page, dialog)
     expect(banner(page)).to_have_count(0)
@@ -357,8 +360,7 @@ def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_pat
     at_phone_size(page, "finalise-5-finalised-sha-phone")
 
     # 6. The export: the frozen list, the override reason, the same SHA, and it verifies.
-    download_button = main_area(page).get_by_test_id("stDownloadButton").get_by_role("button")
-    expect(download_button).to_contain_text("下载导出工作簿（.xlsx）")
+    download_button = main_area(page).get_by_role("button", name="下载导出工作簿（.xlsx）")
     with page.expect_download() as download_info:
         download_button.click()
     download = download_info.value
@@ -382,6 +384,16 @@ def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_pat
     differences = verify_workbook(workbook)
     assert differences == [], "\n".join(str(d) for d in differences)
 
+    # The certificates, printed from the same snapshot: a page per winner, each with its hash.
+    with page.expect_download() as download_info:
+        main_area(page).get_by_role("button", name="下载荣誉证书（PDF）").click()
+    certificates = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(certificates)
+    settle(page)
+    pages = [p.extract_text() for p in PdfReader(certificates).pages]
+    assert len(pages) == sum(1 for r in final if r["award"] == "yes")
+    assert all(shown_sha in text.replace("\n", "") for text in pages)
+
     # Reveal order "last first": highest rank number among the winners first (ties by code).
     winners = sorted(
         (r for r in final if r["award"] == "yes"), key=lambda r: (-int(r["rank"]), str(r["code"]))
@@ -389,9 +401,7 @@ def test_ties_override_finalise_download_and_announce(page, demo_server, tmp_pat
     assert len(winners) == 8  # 7 by the quota (after the tie decision) + the override
     # The group's own sheet of winners lists the same eight (read whatever rows head it).
     group_sheet = load_workbook(workbook, read_only=True, data_only=True)[GROUP]
-    listed = {
-        v for row in group_sheet.iter_rows(values_only=True) for v in row if v in by_code
-    }
+    listed = {v for row in group_sheet.iter_rows(values_only=True) for v in row if v in by_code}
     assert listed == {str(r["code"]) for r in winners}
     first, second = winners[0], winners[1]
 
