@@ -37,14 +37,11 @@ import argparse
 import contextlib
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +77,7 @@ from playwright.sync_api import (  # noqa: E402
 
 from tests.chromium import CHROMIUM  # noqa: E402
 from tests.chromium import LAUNCH_ARGS as TEST_LAUNCH_ARGS  # noqa: E402
+from tests.servers import app_env, free_port, start_streamlit, stop, wait_healthy  # noqa: E402
 
 LAUNCH_ARGS = [
     *TEST_LAUNCH_ARGS,
@@ -254,12 +252,6 @@ def new_context(browser: Browser) -> BrowserContext:
 # --- servers ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Server:
     url: str
@@ -275,55 +267,16 @@ class Server:
 
 @contextlib.contextmanager
 def serve(script: str, cwd: Path, data_dir: Path | None, log: Path) -> Iterator[Server]:
-    """``streamlit run <script>`` with the browser tests' flags, until the block ends."""
-    env = dict(os.environ)
-    env.pop("REVIEWDESK_DATABASE_URL", None)
-    if data_dir is not None:
-        env["REVIEWDESK_DATA_DIR"] = str(data_dir)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    port = _free_port()
+    """``streamlit run <script>`` as the browser tests start it, until the block ends."""
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                script,
-                "--server.headless=true",
-                "--server.address=127.0.0.1",
-                f"--server.port={port}",
-                "--browser.gatherUsageStats=false",
-                "--server.fileWatcherType=none",
-            ],
-            cwd=cwd,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    env = app_env(data_dir if data_dir is not None else log.parent / "bare-data")
+    process = start_streamlit(port, env, log, script=script, cwd=cwd)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit not healthy: {log.read_text()[-2000:]}")
-            time.sleep(0.25)
+        wait_healthy(f"{url}/_stcore/health", process, log, timeout_s=120)
         yield Server(url, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop([process])
 
 
 # --- report -----------------------------------------------------------------------------
