@@ -10,7 +10,7 @@ the file and checks, in this order of trust:
 2. the SHA-256 of the canonical content rebuilt from the file's own sheets (see
    `canonical.py`) equals the Method sheet's `snapshot_sha256`. A consistent forgery can
    recompute that too (a ghost reviewer scoring the panel mean changes no figure), so:
-3. with a published hash (`--sha`, from the announcement or the results notice) or the
+3. with a published hash (`--sha`, from the announcement or a certificate) or the
    stored snapshot (`--db`, on the server), the file is bound to the frozen result itself.
 
 A file exported before finalising has no snapshot: it is consistent or not, but nothing binds
