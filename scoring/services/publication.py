@@ -14,6 +14,7 @@ they are read from the entry rows, which a finalised campaign no longer lets any
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from scoring.export.publication import (
     MAX_IMAGES,
     Award,
     Publication,
+    Text,
     casebook_pdf,
     certificates_pdf,
 )
@@ -118,20 +120,7 @@ def certificates(
     session: Session, actor: Actor, campaign: Campaign, lang: str | None = None
 ) -> bytes:
     """The PDF of one honour certificate per award of the snapshot in force (audited)."""
-    actor, campaign = authorise_campaign(
-        session, actor, can_publish_result, "publication.certificates", campaign
-    )
-    publication = _publication(session, campaign, None)
-    data = certificates_pdf(publication, _text(lang))
-    audit.record(
-        session,
-        actor,
-        "campaign.certificates",
-        target=campaign.slug,
-        campaign_id=campaign.id,
-        new={"snapshot_sha256": publication.sha256, "certificates": len(publication.awards)},
-    )
-    return data
+    return _published(session, actor, campaign, "certificates", None, certificates_pdf, lang)
 
 
 def casebook(
@@ -142,17 +131,30 @@ def casebook(
     lang: str | None = None,
 ) -> bytes:
     """The PDF of the case collection of the snapshot in force (audited)."""
+    return _published(session, actor, campaign, "casebook", store, casebook_pdf, lang)
+
+
+def _published(
+    session: Session,
+    actor: Actor,
+    campaign: Campaign,
+    kind: str,
+    store: AssetStore | None,
+    render: Callable[[Publication, Text], bytes],
+    lang: str | None,
+) -> bytes:
+    """Authorise, render from the snapshot in force, and audit which snapshot was printed."""
     actor, campaign = authorise_campaign(
-        session, actor, can_publish_result, "publication.casebook", campaign
+        session, actor, can_publish_result, f"publication.{kind}", campaign
     )
     publication = _publication(session, campaign, store)
-    data = casebook_pdf(publication, _text(lang))
+    data = render(publication, _text(lang))
     audit.record(
         session,
         actor,
-        "campaign.casebook",
+        f"campaign.{kind}",
         target=campaign.slug,
         campaign_id=campaign.id,
-        new={"snapshot_sha256": publication.sha256, "entries": len(publication.awards)},
+        new={"snapshot_sha256": publication.sha256, "documents": len(publication.awards)},
     )
     return data
