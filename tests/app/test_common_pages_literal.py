@@ -18,7 +18,6 @@ from scoring import context
 from scoring.literal import markdown_literal
 from scoring.services.audit import record
 from scoring.services.review import declare_conflict
-from scoring.settings import get_settings
 from tests.factories import ORGANISER, actor_of, assigned, make_account, make_campaign, make_entry
 
 ROOT = Path(__file__).parents[2]
@@ -38,13 +37,8 @@ DISPLAY = hostile("专家")
 
 
 @pytest.fixture
-def hostile_data(tmp_path, monkeypatch):
+def hostile_data(app_env):
     """One campaign whose every name is hostile; an expert with one entry and one conflict."""
-    monkeypatch.setenv("REVIEWDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("REVIEWDESK_COOKIE_KEY", "test-cookie-key-" + "x" * 32)
-    monkeypatch.delenv("REVIEWDESK_DATABASE_URL", raising=False)
-    monkeypatch.chdir(ROOT)
-    get_settings.cache_clear()
 
     def setup(session):
         campaign = make_campaign(session, name=CAMPAIGN, categories=[CATEGORY], domains=[DOMAIN])
@@ -60,7 +54,6 @@ def hostile_data(tmp_path, monkeypatch):
 
     context.database().write(setup)
     yield
-    get_settings.cache_clear()
 
 
 def _app(username: str, role: str, name: str | None = None, **query: str) -> AppTest:

@@ -10,7 +10,6 @@ from streamlit.testing.v1 import AppTest
 
 from scoring import context
 from scoring.services.gallery import CARDS_PER_PAGE, gallery_page
-from scoring.settings import get_settings
 from tests.factories import assigned, make_account, make_campaign, make_entry
 
 ROOT = Path(__file__).parents[2]
@@ -19,13 +18,8 @@ PAGE = "gallery_page:"  # + the campaign's slug
 
 
 @pytest.fixture
-def big_gallery(tmp_path, monkeypatch):
+def big_gallery(app_env):
     """A campaign with more entries than one page holds; the expert is assigned all but two."""
-    monkeypatch.setenv("REVIEWDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("REVIEWDESK_COOKIE_KEY", "test-cookie-key-" + "x" * 32)
-    monkeypatch.delenv("REVIEWDESK_DATABASE_URL", raising=False)
-    monkeypatch.chdir(ROOT)
-    get_settings.cache_clear()
 
     def setup(session):
         campaign = make_campaign(session)
@@ -39,7 +33,6 @@ def big_gallery(tmp_path, monkeypatch):
 
     slug = context.database().write(setup)
     yield slug
-    get_settings.cache_clear()
 
 
 def _gallery(username: str, role: str) -> AppTest:

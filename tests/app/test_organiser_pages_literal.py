@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 
 from scoring import context
 from scoring.literal import markdown_literal
-from scoring.settings import get_settings
 from tests.factories import ORGANISER, assigned, make_account, make_campaign, make_entry
 
 ROOT = Path(__file__).parents[2]
@@ -30,13 +29,8 @@ REASON = f"评委会 {LINK} _斜_"
 
 
 @pytest.fixture
-def hostile_data(tmp_path, monkeypatch):
+def hostile_data(app_env):
     """A campaign whose name, first category and entry titles are Markdown and HTML."""
-    monkeypatch.setenv("REVIEWDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("REVIEWDESK_COOKIE_KEY", "test-cookie-key-" + "x" * 32)
-    monkeypatch.delenv("REVIEWDESK_DATABASE_URL", raising=False)
-    monkeypatch.chdir(ROOT)
-    get_settings.cache_clear()
 
     def setup(session):
         campaign = make_campaign(session, name=CAMPAIGN, categories=[CATEGORY, "数字经济"])
@@ -47,7 +41,6 @@ def hostile_data(tmp_path, monkeypatch):
 
     context.database().write(setup)
     yield
-    get_settings.cache_clear()
 
 
 def _page(script: str) -> AppTest:

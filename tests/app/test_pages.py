@@ -9,20 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from scoring import context
 from scoring.services.accounts import set_active
-from scoring.settings import get_settings
 from tests.factories import ORGANISER, assigned, make_account, make_campaign, make_entry
 
 ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture
-def app_data(tmp_path, monkeypatch):
+def app_data(app_env):
     """A data folder with one campaign, an organiser, an expert with one assigned entry."""
-    monkeypatch.setenv("REVIEWDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("REVIEWDESK_COOKIE_KEY", "test-cookie-key-" + "x" * 32)
-    monkeypatch.delenv("REVIEWDESK_DATABASE_URL", raising=False)
-    monkeypatch.chdir(ROOT)
-    get_settings.cache_clear()
 
     def setup(session):
         campaign = make_campaign(session)
@@ -33,7 +27,6 @@ def app_data(tmp_path, monkeypatch):
 
     context.database().write(setup)
     yield
-    get_settings.cache_clear()
 
 
 def _app(username: str, role: str, script: str = "app.py") -> AppTest:
