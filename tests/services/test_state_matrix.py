@@ -625,6 +625,19 @@ def _dump(session: Session) -> dict[str, list[tuple]]:
     return rows
 
 
+# Allowed by role and state, refused by what the scene holds: M-1 is no tie at a cut line,
+# finalising needs every panel locked, and after a withdrawal both panels stay locked, so a
+# score row is refused naming its panel. Reaching that check is the proof the guard let the
+# call through; any other error in an allowed cell fails the test.
+REFUSED_BY_DATA = {
+    (finalise.decide_tie, "open"): "final.not_a_cutline_tie",
+    (finalise.decide_tie, "panel_locked"): "final.not_a_cutline_tie",
+    (finalise.decide_tie, "withdrawn"): "final.not_a_cutline_tie",
+    (finalise.finalise, "open"): "final.panels_open",
+    (finalise.finalise, "panel_locked"): "final.panels_open",  # one panel of two locked
+    (apply_scores_import, "withdrawn"): "import.rejected",
+}
+
 NEEDS_FINALISED = {finalise.unfinalise, publication.certificates, publication.casebook}
 
 
@@ -674,6 +687,10 @@ def test_each_use_case_obeys_role_and_state(scenes, function):
             if state in allowed.get(actor, ()):
                 if refused:
                     wrong.append(f"{state}/{actor}: refused ({error.key}) but should be allowed")
+                elif error is not None and getattr(error, "key", None) != REFUSED_BY_DATA.get(
+                    (function, state)
+                ):
+                    wrong.append(f"{state}/{actor}: allowed, but failed: {error!r}")
                 continue
             kind, key = _expected_error(allowed, actor, state, function)
             if not isinstance(error, kind) or (key is not None and error.key != key):
