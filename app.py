@@ -16,7 +16,6 @@ from pages._shared import CAMPAIGN_OF_RUN, SIGN_IN_REASON, signed_out_navigation
 from scoring import context
 from scoring.i18n import LANGUAGES, MarkdownTranslator
 from scoring.literal import markdown_literal
-from scoring.permissions import Actor
 from scoring.services.accounts import (
     actor_for,
     login_credentials,
@@ -64,11 +63,6 @@ def _language_switch() -> MarkdownTranslator:
     return MarkdownTranslator(lang)
 
 
-# Session key of the login widget built for this session's sign-in, kept while signed in
-# (a comment: a bare string here would be drawn on every page by Streamlit's magic).
-AUTHENTICATOR = "authenticator"
-
-
 def _authenticator(credentials: dict) -> stauth.Authenticate:
     authenticator = stauth.Authenticate(
         credentials,
@@ -78,42 +72,31 @@ def _authenticator(credentials: dict) -> stauth.Authenticate:
         auto_hash=False,
         login_sleep_time=0,
     )
-    st.session_state[AUTHENTICATOR] = authenticator
+    st.session_state["authenticator"] = authenticator
     return authenticator
 
 
-def _signed_in(database) -> Actor | None:
-    """The signed-in session's actor, re-read in one query on every run.
+def _sign_out_deactivated(database, authenticator: stauth.Authenticate) -> None:
+    """A session whose account was deactivated meanwhile is signed out before the form.
 
-    While a session is signed in, the login widget needs no credentials (it only draws the
-    logout button): the one built at sign-in is kept, and the accounts are not read again on
-    every run. The account itself is: deactivated (or removed) since the last run, the
-    session is signed out here, before the login form is drawn with the reason above it (a
-    fragment of the old page sends its next click or refresh here as well).
+    Checked before ``login()`` so that the same run draws the login form with the reason
+    above it (a fragment of the old page sends its next click or refresh here as well).
     """
     if not st.session_state.get("authentication_status"):
-        return None
+        return
     with database.read() as session:
         actor = actor_for(session, st.session_state.get("username"))
-    if actor is not None:
-        return actor
-    authenticator = st.session_state.get(AUTHENTICATOR)
-    if authenticator is None:  # a session signed in before this process built one
-        with database.read() as session:
-            authenticator = _authenticator(login_credentials(session))
-    authenticator.logout(location="unrendered")
-    st.session_state[SIGN_IN_REASON] = "login.account_inactive"
-    return None
+    if actor is None:
+        authenticator.logout(location="unrendered")
+        st.session_state[SIGN_IN_REASON] = "login.account_inactive"
 
 
-def _login(database, translate: MarkdownTranslator) -> Actor | None:
-    """The signed-in actor, or the login form (with fresh credentials) and None."""
-    actor = _signed_in(database)
-    if actor is not None and st.session_state.get(AUTHENTICATOR) is not None:
-        return actor
+def _login(database, translate: MarkdownTranslator) -> str | None:
+    """Show the login form; returns the username once authenticated."""
     with database.read() as session:
         credentials = login_credentials(session)
     authenticator = _authenticator(credentials)
+    _sign_out_deactivated(database, authenticator)
     notice = st.empty()  # the reason for a sign-out, above the form
     failures_before = {u: c["failed_login_attempts"] for u, c in credentials["usernames"].items()}
     try:
@@ -155,16 +138,7 @@ def _login(database, translate: MarkdownTranslator) -> Actor | None:
         st.error(translate("login.failed"))
     elif status is None:
         st.caption(translate("login.hint"))
-    if not status:
-        return None
-    if actor is not None:
-        return actor
-    with database.read() as session:  # just signed in (form or cookie)
-        actor = actor_for(session, st.session_state.get("username"))
-    if actor is None:  # deactivated between the credentials' read and now
-        authenticator.logout(location="unrendered")
-        st.error(translate("login.account_inactive"))
-    return actor
+    return st.session_state.get("username") if status else None
 
 
 def _pages_for(role: str, translate: MarkdownTranslator) -> list[st.Page]:
@@ -246,11 +220,18 @@ def main() -> None:
     database = _prepared_database(get_settings().resolved_database_url)
     translate = _language_switch()
     st.session_state.pop(CAMPAIGN_OF_RUN, None)  # set again by the page's campaign picker
-    actor = _login(database, translate)
-    if actor is None:
+    username = _login(database, translate)
+    if not username:
         signed_out_navigation()
         st.stop()
-    authenticator = st.session_state[AUTHENTICATOR]
+    with database.read() as session:
+        actor = actor_for(session, username)
+    authenticator = st.session_state["authenticator"]
+    if actor is None:  # deactivated between the check in _login and now
+        authenticator.logout(location="unrendered")
+        st.error(translate("login.account_inactive"))
+        signed_out_navigation()
+        st.stop()
     st.sidebar.markdown(f"**{markdown_literal(st.session_state.get('name') or actor.username)}**")
     st.sidebar.caption(translate(f"role.{actor.role}"))
     authenticator.logout(translate("login.logout"), location="sidebar", key="logout_button")
