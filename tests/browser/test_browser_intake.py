@@ -305,7 +305,9 @@ def create_campaign(page: Page, toml: Path, slug: str, name: str) -> None:
     upload(page, expander, "活动文件（.toml，格式见说明文档）", toml)
     expander.get_by_role("button", name="创建活动", exact=True).click()
     settle(page)
-    expect(success_box(expander)).to_have_text(f"已创建评选活动 {slug}：{name}")
+    # Creating a campaign writes its groups, rubric and audit and redraws set-up: on a loaded
+    # 2-core machine that run has taken longer than the default 5 s.
+    expect(success_box(expander)).to_have_text(f"已创建评选活动 {slug}：{name}", timeout=30_000)
     choose_campaign(page, name)
     expect(main_area(page).locator("h3").filter(has_text=name)).to_have_text(f"编辑：{name}")
 
