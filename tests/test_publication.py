@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 
 import pytest
 from PIL import Image
@@ -13,7 +12,6 @@ from sqlmodel import Session, col, func, select
 
 from scoring import context
 from scoring.assets import AssetStore
-from scoring.cli import main
 from scoring.demo.builder import build_demo
 from scoring.errors import PermissionDenied, StateRefused, ValidationFailed
 from scoring.export import publication
@@ -28,7 +26,6 @@ from scoring.services.finalise import (
     unfinalise,
 )
 from scoring.services.publication import casebook, certificates
-from scoring.settings import get_settings
 from scoring.storage.database import Database
 from scoring.storage.migrate import upgrade
 from scoring.storage.models import AuditEvent, Campaign, Entry, EntryAsset
@@ -260,12 +257,8 @@ def test_hostile_text_prints_as_typed(database, store, hostile):
 
 
 @pytest.fixture
-def cli_campaign(tmp_path, monkeypatch):
-    """A small campaign in the CLI's data folder; yields run(*args) -> (code, out, err)."""
-    monkeypatch.setenv("REVIEWDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("REVIEWDESK_LANGUAGE", "en")
-    monkeypatch.delenv("REVIEWDESK_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
+def cli_campaign(cli):
+    """A small campaign in the CLI's data folder; the root ``cli`` runner, (code, out, err)."""
 
     def setup(session: Session) -> None:
         campaign = make_campaign(session)
@@ -273,18 +266,7 @@ def cli_campaign(tmp_path, monkeypatch):
         make_entry(session, campaign, "C-2")
 
     context.database().write(setup)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        monkeypatch.setattr(sys, "stdout", out)
-        monkeypatch.setattr(sys, "stderr", err)
-        code = main(list(args))
-        monkeypatch.setattr(sys, "stdout", sys.__stdout__)
-        monkeypatch.setattr(sys, "stderr", sys.__stderr__)
-        return code, out.getvalue(), err.getvalue()
-
-    yield run
-    get_settings.cache_clear()
+    return cli
 
 
 def test_the_commands_refuse_with_one_line_and_write_nothing_then_write_the_pdfs(

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from scoring import context
 from scoring.services.gallery import CARDS_PER_PAGE, gallery_page
+from tests.app.test_pages import _app
 from tests.factories import assigned, make_account, make_campaign, make_entry
 
 ROOT = Path(__file__).parents[2]
@@ -36,15 +37,7 @@ def big_gallery(app_env):
 
 
 def _gallery(username: str, role: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["name"] = username
-    at.session_state["roles"] = [role]
-    at.session_state["logout"] = False
-    at.session_state["lang"] = "zh"
-    at.run()
-    return at.switch_page("pages/entries.py").run()
+    return _app(username, role, timeout=60).switch_page("pages/entries.py").run()
 
 
 def _codes(at: AppTest) -> list[str]:

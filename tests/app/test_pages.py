@@ -29,8 +29,8 @@ def app_data(app_env):
     yield
 
 
-def _app(username: str, role: str, script: str = "app.py") -> AppTest:
-    at = AppTest.from_file(str(ROOT / script), default_timeout=30)
+def _app(username: str, role: str, script: str = "app.py", timeout: float = 30) -> AppTest:
+    at = AppTest.from_file(str(ROOT / script), default_timeout=timeout)
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
     at.session_state["name"] = username
