@@ -24,6 +24,8 @@ from scoring.errors import PermissionDenied, StateRefused
 
 ORGANISER = "organiser"
 REVIEWER_ROLES = frozenset({"expert", "media"})
+PUBLIC = "public"
+"""The role of a visitor who is not signed in: only the public pages of SPEC §8."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,16 @@ class Actor:
     def command_line(cls) -> Actor:
         """The CLI runs on the server by the organising office: organiser rights."""
         return cls(username="cli", role=ORGANISER)
+
+    @classmethod
+    def public_visitor(cls) -> Actor:
+        """Somebody on the public gallery or results notice, not signed in (SPEC §8)."""
+        return cls(username=PUBLIC, role=PUBLIC)
+
+    @property
+    def is_public_visitor(self) -> bool:
+        """No account: nothing to re-read, and no rule but the public ones allows it."""
+        return self.account_id is None and self.username == PUBLIC and self.role == PUBLIC
 
     @property
     def is_command_line(self) -> bool:
@@ -69,6 +81,11 @@ class Situation:
     assigned: bool = False
     conflicted: bool = False
     owns_sheet: bool = True
+    gallery_public: bool = False
+    voting_open: bool = False
+    """The campaign's voting window holds the time of the check (Asia/Shanghai dates, SPEC §8)."""
+    notice_published: bool = False
+    """A results notice of the snapshot in force is public (withdrawing finalisation ends it)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -126,7 +143,8 @@ def _state(name: str, test: Callable[[Situation], bool], error_key: str) -> Rule
 
 
 # Role predicates. Being signed in means the account was re-read and is active.
-is_signed_in = _role("is_signed_in", lambda s: True)
+is_signed_in = _role("is_signed_in", lambda s: not s.actor.is_public_visitor)
+anyone = _role("anyone", lambda s: True)
 is_organiser = _role("is_organiser", lambda s: s.actor.role == ORGANISER)
 is_reviewer = _role("is_reviewer", lambda s: s.actor.is_reviewer)
 is_assigned = _role("is_assigned", lambda s: s.assigned)
@@ -139,6 +157,11 @@ campaign_finalised = _state(
     "campaign_finalised", lambda s: s.finalised, "campaign_state.not_finalised"
 )
 panel_open = _state("panel_open", lambda s: not s.panel_locked, "campaign_state.panel_locked")
+gallery_public = _state("gallery_public", lambda s: s.gallery_public, "public_state.gallery_closed")
+voting_open = _state("voting_open", lambda s: s.voting_open, "public_state.voting_closed")
+notice_published = _state(
+    "notice_published", lambda s: s.notice_published, "public_state.no_notice"
+)
 
 # Composites, one per kind of action. Every use case names exactly one of these.
 can_manage = is_organiser
@@ -181,6 +204,25 @@ can_change_own_password = is_signed_in
 """Anybody signed in, for their own account only."""
 can_manage_accounts = is_organiser
 """Accounts are not campaign data; the role-change rule lives in the accounts service."""
+
+# The public pages of SPEC §8: the only rules a visitor who is not signed in can pass.
+can_view_public_gallery = anyone & gallery_public
+"""The online exhibition hall (网上展厅): accepted entries, their public fields and images."""
+can_cast_vote = anyone & gallery_public & voting_open & campaign_open
+"""One public vote; the one-per-IP-per-day rule is the database's unique key."""
+can_view_results_notice = anyone & campaign_finalised & notice_published
+"""The results notice (结果公示) of the snapshot in force."""
+can_configure_public = is_organiser
+"""Gallery on or off, its public fields, the voting window: in any state (a finalised
+campaign refuses votes by ``can_cast_vote``; closing its hall must stay possible)."""
+can_watch_votes = is_organiser
+"""Votes over time, burst warnings and their evidence."""
+can_void_votes = is_organiser & campaign_open
+"""Voiding a burst changes the votes component, so it follows the entries' states."""
+can_publish_notice = is_organiser & campaign_finalised
+"""Publishing the results notice: only of a finalised result."""
+can_withdraw_notice = is_organiser
+"""Taking the notice down is always possible."""
 
 
 def refuse(rule: Rule, situation: Situation, action: str) -> None:

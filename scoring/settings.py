@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     refresh_seconds: int = Field(
         default=5, ge=2, description="How often the live standings refresh by themselves."
     )
+    vote_key: str | None = Field(
+        default=None,
+        description="Secret that keys the hashes of voters' IP addresses (public gallery); "
+        "shared by all app servers. Falls back to a generated key kept in "
+        "DATA_DIR/.vote_key. Changing it mid-vote lets every IP vote again that day.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-For header names the voter's IP, e.g. 127.0.0.1/32 behind a local "
+        "nginx. Empty: the header is ignored and the connection's address counts.",
+    )
     pool_size: int = Field(
         default=50,
         ge=1,
@@ -71,11 +83,19 @@ class Settings(BaseSettings):
             return self.cookie_key
         if from_secrets:
             return from_secrets
-        key_file = self.data_dir / ".cookie_key"
+        return self._kept_secret(".cookie_key")
+
+    def ensure_vote_key(self) -> str:
+        """The key of the voters' IP hashes: env, then one generated once in the data folder."""
+        return self.vote_key or self._kept_secret(".vote_key")
+
+    def _kept_secret(self, name: str) -> str:
+        """A random secret generated once and kept in the data folder, readable by owner only."""
+        key_file = self.data_dir / name
         if key_file.exists():
             return key_file.read_text("utf-8").strip()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        temp = key_file.with_name(f".cookie_key.{os.getpid()}.tmp")
+        temp = key_file.with_name(f"{name}.{os.getpid()}.tmp")
         temp.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         temp.chmod(0o600)
         # link() is atomic and refuses an existing target: two servers starting at once

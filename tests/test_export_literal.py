@@ -80,7 +80,7 @@ def _build(session) -> None:
         entry.category_id = categories[category].id
         entry.recommender = recommender
         session.add(entry)
-        session.add(VoteTally(entry_id=entry.id, votes=votes))
+        session.add(VoteTally.of_import(entry.id, votes))
         session.flush()
         for expert in experts:
             _score(session, entry, expert, {"innovation": 30 + number * 7, "impact": 20})

@@ -62,7 +62,7 @@ def _build(session) -> None:
         entry.category_id = categories[category].id
         entry.recommender = recommender
         session.add(entry)
-        session.add(VoteTally(entry_id=entry.id, votes=votes))
+        session.add(VoteTally.of_import(entry.id, votes))
         session.flush()
         for expert, (innovation, impact) in zip(experts, sheets, strict=False):
             _score(session, entry, expert, {"innovation": innovation, "impact": impact})

@@ -370,7 +370,7 @@ def apply_entries_import(
             for f in pending.files
         )
         if pending.votes is not None:
-            rows_after.append(VoteTally(entry_id=entry.id, votes=pending.votes))
+            rows_after.append(VoteTally.of_import(entry.id, pending.votes))
         rows_after.append(
             audit.event(
                 actor,

@@ -18,7 +18,7 @@ from scoring.importers.tables import Column, read_mapped, rows
 from scoring.permissions import Actor, can_change_entries
 from scoring.services import audit
 from scoring.services.guard import authorise
-from scoring.storage.models import Campaign, Entry, VoteTally, utcnow
+from scoring.storage.models import Campaign, Entry, VoteTally
 
 COLUMNS = [
     Column("code", ("编号", "案例编号"), required=True),
@@ -87,7 +87,7 @@ def apply_votes_import(session: Session, actor: Actor, plan: VotesPlan) -> int:
     }
     for entry_id, votes in tallies.items():
         tally = session.get(VoteTally, entry_id) or VoteTally(entry_id=entry_id)
-        tally.votes, tally.updated_at = votes, utcnow()
+        tally.replace_by_import(votes)
         session.add(tally)
     changed = {
         code: votes

@@ -323,9 +323,7 @@ def set_group_quota(
     session: Session, actor: Actor, campaign: Campaign, group: str, quota: int, reason: str
 ) -> None:
     """Change one ranking group's award quota, with the committee's reason."""
-    actor, campaign = authorise_campaign(
-        session, actor, can_decide_awards, "final.quota", campaign
-    )
+    actor, campaign = authorise_campaign(session, actor, can_decide_awards, "final.quota", campaign)
     reason = _reason(reason)
     if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
         raise ValidationFailed("final.bad_quota", quota=str(quota))

@@ -17,6 +17,7 @@ every write transaction already.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, select
 
@@ -29,7 +30,15 @@ from scoring.storage.models import (
     Component,
     ConflictDeclaration,
     Entry,
+    utcnow,
 )
+
+
+def voting_window_holds(campaign: Campaign, now: datetime) -> bool:
+    """Public voting is open from ``vote_opens_at`` up to, not including, ``vote_closes_at``."""
+    opens, closes = campaign.vote_opens_at, campaign.vote_closes_at
+    return opens is not None and closes is not None and opens <= now < closes
+
 
 WRITE_OPTION = "reviewdesk_write"
 
@@ -51,7 +60,7 @@ def _in_write_transaction(session: Session) -> bool:
 
 def fresh_actor(session: Session, actor: Actor) -> Actor:
     """The acting account as the database says now; refused when deactivated or gone."""
-    if actor.is_command_line:
+    if actor.is_command_line or actor.is_public_visitor:
         return actor
     account = (
         session.get(Account, actor.account_id, populate_existing=True)
@@ -140,6 +149,11 @@ def authorise(
         and _exists(session, Assignment, reviewer_id, entry_row.id, lock=lock_assignment),
         conflicted=on_entry and _exists(session, ConflictDeclaration, reviewer_id, entry_row.id),
         owns_sheet=sheet_owner_id is None or sheet_owner_id == reviewer_id,
+        gallery_public=bool(campaign_row and campaign_row.public_gallery),
+        voting_open=bool(campaign_row and voting_window_holds(campaign_row, utcnow())),
+        notice_published=bool(
+            campaign_row and campaign_row.finalised_at and campaign_row.notice_snapshot_id
+        ),
     )
     refuse(rule, situation, action)
     return Authorised(now_actor, campaign_row, entry_row, component)

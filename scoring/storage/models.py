@@ -29,6 +29,9 @@ PANEL_ROLES = ("expert", "media")
 GROUPINGS = ("category", "domain", "category_domain", "all")
 ENTRY_STATUSES = ("submitted", "accepted", "rejected", "shortlisted")
 ENTRY_KINDS = ("case", "person")
+PUBLIC_FIELDS = ("code", "applicant", "recommender", "category", "domain", "summary")
+"""Entry fields a campaign may show the public besides the title and images (SPEC §8)."""
+DEFAULT_PUBLIC_FIELDS = ("code", "applicant", "category", "domain", "summary")
 
 
 def utcnow() -> datetime:
@@ -66,7 +69,15 @@ class Campaign(SQLModel, table=True):
     max_entries_per_applicant_per_domain: int = 2
     blind_review: bool = False
     public_gallery: bool = False
-    public_voting_open: bool = False
+    public_fields: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PUBLIC_FIELDS), sa_column=Column(JSON, nullable=False)
+    )
+    vote_opens_at: datetime | None = None
+    """Public voting (SPEC §8) runs from ``vote_opens_at`` up to, not including, the close."""
+    vote_closes_at: datetime | None = None
+    notice_snapshot_id: int | None = None
+    """The snapshot whose results notice (结果公示) is public; shown only while it is in force."""
+    notice_published_at: datetime | None = None
     review_opens_on: str | None = Field(default=None, max_length=10)
     review_closes_on: str | None = Field(default=None, max_length=10)
     announce_on: str | None = Field(default=None, max_length=10)
@@ -242,30 +253,82 @@ class EntryAsset(SQLModel, table=True):
 
 
 class VoteTally(SQLModel, table=True):
-    """Public votes of an entry, as imported from the voting platform or the public gallery."""
+    """The ``votes`` component of an entry: an imported figure plus the public votes counted since.
+
+    ``imported`` is the tally last imported from another platform (or the entries workbook),
+    ``None`` when there was none; ``counted`` the public-gallery votes counted after it (an
+    import replaces them, a void takes them out). ``votes`` is their sum, kept in the row so
+    that the standings read one number; the database checks the sum.
+    """
 
     __tablename__ = "vote_tally"
 
-    __table_args__ = (CheckConstraint("votes >= 0", name="votes"),)
+    __table_args__ = (
+        CheckConstraint("votes >= 0", name="votes"),
+        CheckConstraint("counted >= 0", name="counted"),
+        CheckConstraint("imported IS NULL OR imported >= 0", name="imported"),
+        CheckConstraint("votes = COALESCE(imported, 0) + counted", name="sum"),
+    )
 
     entry_id: int = Field(foreign_key="entry.id", primary_key=True)
     votes: int = 0
+    imported: int | None = None
+    counted: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @classmethod
+    def of_import(cls, entry_id: int, votes: int) -> VoteTally:
+        """A tally as an import sets it: the imported figure, no public vote counted on top."""
+        return cls(entry_id=entry_id, votes=votes, imported=votes, counted=0)
+
+    def replace_by_import(self, votes: int) -> None:
+        """An import replaces the figure and the public votes counted so far (SPEC §5.3)."""
+        self.votes, self.imported, self.counted, self.updated_at = votes, votes, 0, utcnow()
 
 
 class PublicVote(SQLModel, table=True):
-    """One public-gallery vote: one per client per campaign per day (SPEC §8)."""
+    """One public-gallery vote: one per client per campaign per day (SPEC §8).
+
+    ``client_key`` and ``network_key`` are keyed hashes (HMAC-SHA256) of the client's IP and
+    of its network (/24 for IPv4, /48 for IPv6): the IP itself is never stored. ``counted``
+    is false once the vote was voided (``void_id``) or replaced by an imported tally.
+    """
 
     __tablename__ = "public_vote"
 
-    __table_args__ = (UniqueConstraint("campaign_id", "client_key", "day"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "client_key", "day"),
+        Index("ix_public_vote_campaign_entry_cast", "campaign_id", "entry_id", "cast_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     entry_id: int = Field(foreign_key="entry.id", index=True)
     client_key: str = Field(max_length=64)
+    network_key: str = Field(default="", max_length=64)
     day: str = Field(max_length=10)
     cast_at: datetime = Field(default_factory=utcnow)
+    counted: bool = True
+    void_id: int | None = Field(default=None, foreign_key="vote_void.id")
+
+
+class VoteVoid(SQLModel, table=True):
+    """Votes an organiser voided as ballot stuffing (刷票): which, why, by whom (SPEC §8)."""
+
+    __tablename__ = "vote_void"
+
+    __table_args__ = (CheckConstraint("votes >= 0", name="votes"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True)
+    network_key: str = Field(max_length=64)
+    window_start: datetime
+    window_end: datetime
+    votes: int
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=60)
+    at: datetime = Field(default_factory=utcnow)
 
 
 class Assignment(SQLModel, table=True):

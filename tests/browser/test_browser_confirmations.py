@@ -209,7 +209,7 @@ def test_a_bulk_rejection_asks_first_and_names_what_goes(page, demo_server, tmp_
     campaign_file = tmp_path / "confirm.toml"
     campaign_file.write_text(
         re.sub(
-            r'(?m)^(slug|name|year) = .*$',
+            r"(?m)^(slug|name|year) = .*$",
             lambda m: {"slug": f'slug = "{SMALL_SLUG}"', "name": f'name = "{SMALL}"'}.get(
                 m.group(1), "year = 2019"
             ),

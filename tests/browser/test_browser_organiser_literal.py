@@ -176,12 +176,9 @@ def test_intake_names_an_uploaded_files_unknown_column_as_typed(
     assert outside_requests == []
 
 
-def test_assignment_heads_the_page_with_the_campaign_as_typed(
-    page, demo_server, outside_requests
-):
+def test_assignment_heads_the_page_with_the_campaign_as_typed(page, demo_server, outside_requests):
     _open(page, demo_server.base_url, "评审分配")
     main = main_area(page)
     _shows(main, CAMPAIGN)
     _nothing_rendered(main)
     assert outside_requests == []
-

@@ -38,14 +38,14 @@ def test_unique_campaign_and_code(database):
 
 def test_foreign_keys_are_enforced(database):
     with pytest.raises(IntegrityError):
-        database.write(lambda s: s.add(VoteTally(entry_id=424242, votes=1)) or s.flush())
+        database.write(lambda s: s.add(VoteTally.of_import(424242, 1)) or s.flush())
 
 
 def test_range_checks_live_in_the_database(database):
     def negative_votes(session):
         campaign = make_campaign(session)
         entry = make_entry(session, campaign, "A-1")
-        session.add(VoteTally(entry_id=entry.id, votes=-5))
+        session.add(VoteTally.of_import(entry.id, -5))
         session.flush()
 
     with pytest.raises(IntegrityError):
@@ -85,11 +85,11 @@ def _hammer(target) -> list[BaseException]:
 def test_read_then_write_transactions_lose_no_update(database):
     """The trap of SQLite's driver (no BEGIN before SELECT) and of READ COMMITTED: closed."""
     entry_id = database.write(lambda s: make_entry(s, make_campaign(s), "A-1").id)
-    database.write(lambda s: s.add(VoteTally(entry_id=entry_id, votes=0)))
+    database.write(lambda s: s.add(VoteTally.of_import(entry_id, 0)))
 
     def increment(session):
         tally = session.get(VoteTally, entry_id)
-        tally.votes = tally.votes + 1
+        tally.votes, tally.counted = tally.votes + 1, tally.counted + 1
         session.add(tally)
 
     assert _hammer(lambda: database.write(increment)) == []
