@@ -1,9 +1,10 @@
 """Every use case through every campaign state and every kind of actor (SPEC §1).
 
 Four campaigns are built once per database: open, one panel (expert) locked, finalised, and
-finalised then withdrawn. Seven actors call each public use case of ``scoring/services`` and
-``scoring/importers`` holding what a page would hold: an ``Actor`` and a ``Campaign`` read
-while the campaign was still open (a stale tab). The expected outcome is written out below
+finalised then withdrawn. Eight actors (seven accounts and the public visitor, who is not
+signed in and may pass only the public rules of SPEC §8) call each public use case of
+``scoring/services`` and ``scoring/importers`` holding what a page would hold: an ``Actor``
+and a ``Campaign`` read while the campaign was still open (a stale tab). The expected outcome is written out below
 as data, not derived from ``scoring.permissions``, so breaking one predicate fails this test:
 
 * allowed: the call is not refused (a business rule may still say no, e.g. "panels open");
@@ -63,7 +64,16 @@ from tests.conftest import PG_ENV, skip_or_fail
 from tests.factories import ORGANISER, actor_of, assigned, make_account, make_campaign, make_entry
 
 STATES = ("open", "panel_locked", "finalised", "withdrawn")
-ACTORS = ("organiser", "expert", "media", "deactivated", "demoted", "unassigned", "conflicted")
+ACTORS = (
+    "organiser",
+    "expert",
+    "media",
+    "deactivated",
+    "demoted",
+    "unassigned",
+    "conflicted",
+    "public",
+)
 ALL = frozenset(STATES)
 CHANGEABLE = frozenset({"open", "panel_locked", "withdrawn"})
 
@@ -79,7 +89,7 @@ READ_OWN_SHEET = {a: ALL for a in ("expert", "media")}
 OWN_WORK = {a: ALL for a in ("expert", "media", "demoted", "unassigned", "conflicted")}
 # Finalising needs every panel locked, and withdrawing leaves them locked.
 WRITE_OWN_SHEET = {"expert": frozenset({"open"}), "media": frozenset({"open", "panel_locked"})}
-SIGNED_IN = {a: ALL for a in ACTORS if a != "deactivated"}
+SIGNED_IN = {a: ALL for a in ACTORS if a not in ("deactivated", "public")}
 
 
 @dataclass
@@ -213,10 +223,11 @@ def _stale_actors(ids: dict[str, int]) -> dict[str, Actor]:
         "unassigned": ("expert3", "expert"),
         "conflicted": ("expert4", "expert"),
     }
-    return {
+    actors = {
         key: Actor(username=name, role=role, account_id=ids[f"account:{key}"])
         for key, (name, role) in roles.items()
     }
+    return {**actors, "public": Actor.public_visitor()}
 
 
 def _pg_database(base: str) -> Iterator[str]:
