@@ -429,6 +429,19 @@ def cmd_withdraw(args: argparse.Namespace) -> None:
     _say("cli_final.withdrawn", campaign=args.campaign)
 
 
+def cmd_notice(args: argparse.Namespace) -> None:
+    from scoring.services.notice import publish_notice, withdraw_notice
+
+    if args.publish:
+        state = _write(lambda s: publish_notice(s, CLI, get_campaign(s, args.campaign)))
+        _say("notice.cli_published", campaign=args.campaign, sha256=state.sha256)
+        return
+    if args.reason is None:
+        raise ValidationFailed("notice.reason_required")
+    _write(lambda s: withdraw_notice(s, CLI, get_campaign(s, args.campaign), args.reason))
+    _say("notice.cli_withdrawn", campaign=args.campaign)
+
+
 def _add_final_commands(commands: argparse._SubParsersAction) -> None:
     """Lock, tie decisions, overrides, quotas, finalise and withdraw (SPEC §2.7)."""
     reason_help = "why (written to the audit log)"
@@ -483,6 +496,14 @@ def _add_final_commands(commands: argparse._SubParsersAction) -> None:
     withdraw.add_argument("campaign")
     withdraw.add_argument("--reason", required=True, help=reason_help)
     withdraw.set_defaults(run=cmd_withdraw)
+
+    notice = commands.add_parser("notice", help="publish or withdraw the public results notice")
+    notice.add_argument("campaign")
+    shown = notice.add_mutually_exclusive_group(required=True)
+    shown.add_argument("--publish", action="store_true", help="make the finalised winners public")
+    shown.add_argument("--withdraw", action="store_true", help="take the notice down")
+    notice.add_argument("--reason", help="why it is withdrawn (required with --withdraw)")
+    notice.set_defaults(run=cmd_notice)
 
 
 def build_parser() -> argparse.ArgumentParser:

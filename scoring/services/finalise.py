@@ -490,6 +490,11 @@ def unfinalise(session: Session, actor: Actor, campaign: Campaign, reason: str) 
         session.add(snapshot)
     campaign.finalised_at = None
     session.add(campaign)
+    # The public notice names this snapshot: it goes down in the same transaction, and a
+    # new finalisation is not public until somebody publishes it again.
+    from scoring.services.notice import take_down
+
+    take_down(session, actor, campaign, reason, "campaign.notice_withdraw")
     audit.record(
         session,
         actor,
