@@ -17,6 +17,7 @@ from scoring.importers.report import Report
 from scoring.permissions import Actor, can_list_entries, can_manage
 from scoring.services import audit
 from scoring.services.guard import authorise
+from scoring.services.public_settings import campaign_file_settings
 from scoring.storage.models import (
     GROUPINGS,
     PANEL_ROLES,
@@ -152,6 +153,7 @@ def validate_campaign_data(data: dict[str, Any]) -> Report:
     for panel in panels:
         if not any(c.get("panel") == panel for c in data.get("criteria") or []):
             report.add("campaign.panel_without_rubric", column="criteria", panel=panel)
+    campaign_file_settings(data, report)
     return report
 
 
@@ -182,6 +184,7 @@ def create_campaign(session: Session, actor: Actor, data: dict[str, Any]) -> Cam
         max_entries_per_applicant_per_domain=data.get("max_entries_per_applicant_per_domain", 2),
         blind_review=bool(data.get("blind_review", False)),
         public_gallery=bool(data.get("public_gallery", False)),
+        **campaign_file_settings(data, Report()),
         review_opens_on=data.get("review_opens_on"),
         review_closes_on=data.get("review_closes_on"),
         announce_on=data.get("announce_on"),
