@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from scoring.permissions import Actor
 from scoring.services.accounts import create_account
 from scoring.services.assignments import assign
 from scoring.services.campaigns import create_campaign
-from scoring.storage.models import Account, Campaign, Category, Domain, Entry
+from scoring.storage.models import (
+    Account,
+    Campaign,
+    Category,
+    Domain,
+    Entry,
+    PublicVote,
+    VoteTally,
+)
 
 ORGANISER = Actor.command_line()
 
@@ -81,3 +94,48 @@ def actor_of(account: Account) -> Actor:
 
 def assigned(session: Session, entry: Entry, reviewer: Account) -> None:
     assign(session, ORGANISER, entry=entry, reviewer=reviewer)
+
+
+def cast_votes(
+    session: Session,
+    entry: Entry,
+    count: int,
+    *,
+    network_key: str,
+    start: datetime,
+    spacing: timedelta = timedelta(seconds=1),
+    client_keys: Sequence[str] | None = None,
+) -> None:
+    """``count`` counted public votes for ``entry`` from one network, ``spacing`` apart from
+    ``start`` (aware), each from its own client unless ``client_keys`` names them; the tally
+    grows as a cast vote makes it grow (counted and votes + 1 each, SPEC §8 contract)."""
+    keys = (
+        list(client_keys)
+        if client_keys is not None
+        else [
+            hashlib.sha256(f"{network_key}-{start.isoformat()}-{i}".encode()).hexdigest()
+            for i in range(count)
+        ]
+    )
+    zone = ZoneInfo("Asia/Shanghai")
+    rows = []
+    for i in range(count):
+        at = start + spacing * i
+        rows.append(
+            {
+                "campaign_id": entry.campaign_id,
+                "entry_id": entry.id,
+                "client_key": keys[i],
+                "network_key": network_key,
+                "day": at.astimezone(zone).date().isoformat(),
+                "cast_at": at,
+                "counted": True,
+            }
+        )
+    if rows:
+        session.execute(insert(PublicVote), rows)
+    tally = session.get(VoteTally, entry.id) or VoteTally(entry_id=entry.id)
+    tally.counted += count
+    tally.votes += count
+    session.add(tally)
+    session.flush()
