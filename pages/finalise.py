@@ -1,5 +1,7 @@
 """Finalise and export: panel locks, cut-line ties, committee overrides, the frozen list."""
 
+from urllib.parse import quote
+
 import pandas as pd
 import streamlit as st
 
@@ -21,6 +23,13 @@ from scoring.services.finalise import (
     set_panel_lock,
     unfinalise,
 )
+from scoring.services.notice import (
+    NoticeState,
+    notice_preview,
+    notice_state,
+    publish_notice,
+    withdraw_notice,
+)
 from scoring.services.publication import casebook, certificates
 from scoring.tables import component_label
 
@@ -37,6 +46,7 @@ final_banner(actor, campaign)
 
 with context.database().read() as session:
     view = finalise_view(session, actor, campaign)
+    notice = notice_state(session, actor, campaign)
 preview = view.preview
 panels, pending, standings = preview.panels, preview.pending, preview.standings
 finalised = preview.final is not None
@@ -333,6 +343,73 @@ if finalised:
         key="download_casebook",
     )
     st.caption(tr("publication.note"))
+
+
+# --- results notice (结果公示) -------------------------------------------------------------------
+def _publish_dialog() -> None:
+    """What the public will read, from the same builder as the public page, then publish."""
+    with context.database().read() as session:
+        shown = notice_preview(session, actor, campaign)
+    st.markdown(tr("notice_admin.publish_body", campaign=campaign.name, sha=shown.sha256))
+    names = "、".join(tr.plain(f"notice.field_{f}") for f in shown.fields)
+    st.markdown(
+        tr("notice_admin.publish_fields", fields=names)
+        if names
+        else tr("notice_admin.publish_no_fields")
+    )
+    for group in shown.groups:
+        titles = "; ".join(f"{w.rank}. {w.title}" for w in group.winners)
+        st.markdown(f"**{markdown_literal(group.label)}** — {markdown_literal(titles)}")
+    go, cancel = st.columns(2)
+    if go.button(tr("notice_admin.publish_confirm"), type="primary", key="notice_publish_go"):
+        ok = run_write(lambda s: publish_notice(s, actor, campaign), "notice_admin.published_toast")
+        _rerun_after(ok[0])
+    if cancel.button(tr("confirm.cancel"), key="notice_publish_cancel"):
+        st.rerun()
+
+
+def _withdraw_notice_dialog() -> None:
+    st.warning(tr("notice_admin.withdraw_body", campaign=campaign.name))
+    reason = st.text_input(tr("notice_admin.reason"), key="notice_withdraw_reason")
+    go, cancel = st.columns(2)
+    if go.button(tr("notice_admin.withdraw_confirm"), type="primary", key="notice_withdraw_go"):
+        ok = run_write(
+            lambda s: withdraw_notice(s, actor, campaign, reason), "notice_admin.withdrawn_toast"
+        )
+        _rerun_after(ok[0])
+    if cancel.button(tr("confirm.cancel"), key="notice_withdraw_cancel"):
+        st.rerun()
+
+
+def _notice_section(state: NoticeState) -> None:
+    st.subheader(tr("notice_admin.heading"))
+    if not state.finalised:
+        st.caption(tr("notice_admin.before_final"))
+        return
+    if state.published_at is None:
+        st.info(tr("notice_admin.not_published"))
+        if st.button(tr("notice_admin.publish_button"), key="notice_publish"):
+            st.dialog(tr("notice_admin.publish_title"), width="large")(_publish_dialog)()
+        return
+    st.success(
+        tr(
+            "notice_admin.published",
+            at=state.published_at.strftime("%Y-%m-%d %H:%M"),
+            sha=(state.sha256 or "")[:12] + "…",
+        )
+    )
+    link, withdraw = st.columns(2)
+    # A relative address: the public page sits next to this one, under any base path.
+    link.link_button(
+        tr.plain("notice_admin.link"),
+        f"notice?campaign={quote(campaign.slug)}",
+        icon=":material/open_in_new:",
+    )
+    if withdraw.button(tr("notice_admin.withdraw_button"), key="notice_withdraw"):
+        st.dialog(tr("notice_admin.withdraw_title"))(_withdraw_notice_dialog)()
+
+
+_notice_section(notice)
 
 # --- organisations ------------------------------------------------------------------------------
 st.subheader(tr("finalise.organisations"))

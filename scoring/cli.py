@@ -73,6 +73,10 @@ def cmd_import_entries(args: argparse.Namespace) -> None:
 def cmd_import_votes(args: argparse.Namespace) -> None:
     with context.database().read() as session:
         plan = plan_votes_import(session, get_campaign(session, args.campaign), Path(args.file))
+    # Said before writing: public votes this import replaces, columns it ignored.
+    lang = get_settings().language
+    for warning in plan.report.warnings if plan.report.ok else ():
+        print(translate("tally.warning", lang, message=warning.message(lang)), file=sys.stderr)
     _say("cli.votes_imported", count=_write(lambda s: apply_votes_import(s, CLI, plan)))
 
 

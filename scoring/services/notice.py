@@ -68,12 +68,14 @@ class ResultsNotice:
     slug: str
     name: str
     year: int
+    fields: tuple[str, ...]
+    """The public fields shown besides rank, title and image, in PUBLIC_FIELDS order."""
     groups: tuple[NoticeGroup, ...]
     sha256: str
     finalised_at: datetime
     """When the snapshot was taken, in Asia/Shanghai time."""
-    published_at: datetime
-    """When the notice was published, in Asia/Shanghai time."""
+    published_at: datetime | None
+    """When the notice was published, in Asia/Shanghai time; None in the organiser's preview."""
 
 
 @dataclass(frozen=True)
@@ -211,14 +213,39 @@ def _public_fields(campaign: Campaign) -> list[str]:
 
 
 def results_notice(session: Session, actor: Actor, campaign_slug: str) -> ResultsNotice:
-    """The public notice of one campaign; refused (``public_state.no_notice``) when none is."""
+    """The public notice of one campaign; refused (``public_state.no_notice``) when none is,
+    whatever the reason (not finalised, not published, withdrawn)."""
     campaign = get_campaign(session, campaign_slug)
-    actor, campaign = authorise_campaign(
-        session, actor, can_view_results_notice, "notice.view", campaign
-    )
+    try:
+        actor, campaign = authorise_campaign(
+            session, actor, can_view_results_notice, "notice.view", campaign
+        )
+    except StateRefused as refused:
+        # Not finalised or not published: the public learns only that nothing is published,
+        # not how far the committee has got.
+        raise StateRefused(NO_NOTICE, action="notice.view") from refused
     snapshot = _public_snapshot(session, campaign)
     if snapshot is None:  # columns naming a withdrawn snapshot: not public, whatever they say
         raise StateRefused(NO_NOTICE, action="notice.view")
+    return _notice(session, campaign, snapshot)
+
+
+def notice_preview(session: Session, actor: Actor, campaign: Campaign) -> ResultsNotice:
+    """What publishing would make public, for the organiser's confirmation (not yet public).
+
+    The same builder as the public page's, so the confirmation shows exactly what the public
+    will read; ``published_at`` is None until it is published.
+    """
+    actor, campaign = authorise_campaign(
+        session, actor, can_publish_notice, "notice.preview", campaign
+    )
+    snapshot = active_snapshot(session, campaign)
+    assert snapshot is not None, "a finalised campaign has a snapshot in force"
+    return _notice(session, campaign, snapshot)
+
+
+def _notice(session: Session, campaign: Campaign, snapshot: FinalSnapshot) -> ResultsNotice:
+    """The notice of ``snapshot``: frozen winners per group, public fields only."""
     content = json.loads(snapshot.content)
     winners = [r for r in frozen_records(content) if r["award"]]
     fields = _public_fields(campaign)
@@ -232,15 +259,18 @@ def results_notice(session: Session, actor: Actor, campaign_slug: str) -> Result
                 winners=tuple(_winner(r, fields, rows.get(r["code"], ("", None))) for r in own),
             )
         )
-    assert campaign.notice_published_at is not None  # _public_snapshot checked it
+    public = _public_snapshot(session, campaign) is not None
     return ResultsNotice(
         slug=campaign.slug,
         name=str(content["campaign"]["name"]),
         year=int(content["campaign"]["year"]),
+        fields=tuple(fields),
         groups=tuple(groups),
         sha256=snapshot.sha256,
         finalised_at=_shanghai(snapshot.created_at),
-        published_at=_shanghai(campaign.notice_published_at),
+        published_at=_shanghai(campaign.notice_published_at)
+        if public and campaign.notice_published_at is not None
+        else None,
     )
 
 

@@ -20,6 +20,7 @@ from scoring.services.finalise import (
     unfinalise,
 )
 from scoring.services.notice import (
+    notice_preview,
     notice_state,
     publish_notice,
     published_notices,
@@ -154,12 +155,18 @@ def test_an_unfinalised_result_cannot_be_published_nor_read(database):
     with pytest.raises(StateRefused) as refused:
         _on(database, lambda s, c: publish_notice(s, ORGANISER, c))
     assert refused.value.key == "campaign_state.not_finalised"
-    assert _refused_publicly(database) == "campaign_state.not_finalised"
+    with pytest.raises(StateRefused) as refused:
+        _on(database, lambda s, c: notice_preview(s, ORGANISER, c))
+    assert refused.value.key == "campaign_state.not_finalised"
+    assert _refused_publicly(database) == "public_state.no_notice"
     assert _audited(database) == []
 
 
 def test_a_finalised_result_is_not_public_until_published(finalised):
     assert _refused_publicly(finalised) == "public_state.no_notice"
+    preview = _on(finalised, lambda s, c: notice_preview(s, ORGANISER, c))
+    assert preview.published_at is None
+    assert [[w.title for w in g.winners] for g in preview.groups] == [["作品A-1"], ["作品B-1"]]
     with finalised.read() as session:
         assert published_notices(session, PUBLIC) == []
         state = notice_state(session, ORGANISER, get_campaign(session, SLUG))
@@ -174,7 +181,7 @@ def test_withdrawing_the_finalisation_takes_the_notice_down_and_refinalising_kee
     with finalised.read() as session:
         campaign = get_campaign(session, SLUG)
         assert (campaign.notice_snapshot_id, campaign.notice_published_at) == (None, None)
-    assert _refused_publicly(finalised) == "campaign_state.not_finalised"
+    assert _refused_publicly(finalised) == "public_state.no_notice"
     finalised.write(_freeze)
     assert _refused_publicly(finalised) == "public_state.no_notice"
     with finalised.read() as session:
@@ -210,6 +217,7 @@ def test_reviewers_and_the_public_may_neither_publish_nor_withdraw(finalised):
             lambda s, c, a=actor: publish_notice(s, a, c),
             lambda s, c, a=actor: withdraw_notice(s, a, c, "x"),
             lambda s, c, a=actor: notice_state(s, a, c),
+            lambda s, c, a=actor: notice_preview(s, a, c),
         ):
             with pytest.raises(PermissionDenied):
                 _on(finalised, work)
