@@ -24,6 +24,7 @@ from scoring.storage.models import (
     Entry,
     PublicVote,
     VoteTally,
+    VoteVoid,
 )
 
 ORGANISER = Actor.command_line()
@@ -94,6 +95,41 @@ def actor_of(account: Account) -> Actor:
 
 def assigned(session: Session, entry: Entry, reviewer: Account) -> None:
     assign(session, ORGANISER, entry=entry, reviewer=reviewer)
+
+
+def void_public_votes(
+    session: Session, entry: Entry, network_key: str, reason: str, *, actor: str = "cli"
+) -> VoteVoid:
+    """A void of the entry's counted votes from one network (a stand-in for the voiding
+    service): a VoteVoid row over their window, the votes uncounted, the tally reduced."""
+    votes = session.exec(
+        select(PublicVote).where(
+            PublicVote.entry_id == entry.id,
+            PublicVote.network_key == network_key,
+            PublicVote.counted,
+        )
+    ).all()
+    void = VoteVoid(
+        campaign_id=entry.campaign_id,
+        entry_id=entry.id,
+        network_key=network_key,
+        window_start=min(v.cast_at for v in votes),
+        window_end=max(v.cast_at for v in votes) + timedelta(seconds=1),
+        votes=len(votes),
+        reason=reason,
+        actor=actor,
+    )
+    session.add(void)
+    session.flush()
+    tally = session.get(VoteTally, entry.id)
+    assert tally is not None
+    tally.counted -= void.votes
+    tally.votes -= void.votes
+    for vote in votes:
+        vote.counted, vote.void_id = False, void.id
+    session.add_all([tally, *votes])
+    session.flush()
+    return void
 
 
 def cast_votes(

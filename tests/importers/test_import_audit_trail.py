@@ -69,5 +69,6 @@ def test_a_votes_import_logs_each_changed_tally_from_and_to(database, tmp_path):
     logged = _events(database, "votes.import")
     assert [(e.old_value, e.new_value) for e in logged] == [
         ({"A-1": None, "A-2": None}, {"A-1": 10, "A-2": 20}),
-        ({"A-2": 20, "A-3": None}, {"A-2": 25, "A-3": 7}),  # A-1 unchanged: not listed
+        # A-1 unchanged: not listed. The old tally says how it was made up.
+        ({"A-2": {"votes": 20, "imported": 20, "counted": 0}, "A-3": None}, {"A-2": 25, "A-3": 7}),
     ]
