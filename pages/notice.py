@@ -93,13 +93,14 @@ def _winner(winner: NoticeWinner) -> None:
         image = thumbnail(winner.image, *IMAGE_SIZE)
         if image is not None:
             picture.image(str(image), width="stretch")
-        words.markdown(
+        lines = [
             f"**{tr('notice.rank', rank=winner.rank)}** · **{markdown_literal(winner.title)}**"
-        )
-        for field, value in winner.fields:
-            words.markdown(
-                tr("notice.field_line", label=tr.plain(f"notice.field_{field}"), value=value)
-            )
+        ]
+        lines += [
+            tr("notice.field_line", label=tr.plain(f"notice.field_{field}"), value=value)
+            for field, value in winner.fields
+        ]
+        words.markdown("  \n".join(lines))  # one block: the fields sit under the title
 
 
 def _group(group: NoticeGroup) -> None:
