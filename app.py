@@ -166,6 +166,11 @@ def _pages_for(role: str, translate: MarkdownTranslator) -> list[st.Page]:
             title=translate("nav_review.intake"),
             icon=":material/upload_file:",
         ),
+        st.Page(
+            "pages/public_admin.py",
+            title=translate("public_admin.nav"),
+            icon=":material/how_to_vote:",
+        ),
         gallery,
         st.Page(
             "pages/assign.py",

@@ -310,3 +310,80 @@ def organisations_chart(units: pd.DataFrame, tr: Translator) -> go.Figure:
     figure.update_layout(barmode="group")
     figure.update_yaxes(title=tr("chart.count_entries"), dtick=1)
     return _layout(figure, 380)
+
+
+VOIDED_COLOUR = "#757575"
+
+
+def votes_over_time(hourly: pd.DataFrame, tr: Translator, *, running: bool = False) -> go.Figure:
+    """Public votes per Asia/Shanghai hour: stacked bars per entry, or running totals as lines.
+
+    ``hourly`` is ``scoring.services.vote_watch``'s frame (code, title, hour, counted,
+    voided), per hour or, with ``running``, as its ``cumulative`` view.
+
+    The voided votes of all shown entries are one grey series, so a voided burst stays
+    visible where it happened. Hours are drawn as wall-clock times (plotly ignores offsets).
+    """
+    figure = go.Figure()
+    hours = hourly.assign(hour=pd.to_datetime(hourly["hour"]).dt.tz_localize(None))
+    for index, (_code, own) in enumerate(hours.groupby("code", sort=False)):
+        label = _entry_labels(own.head(1)).iloc[0]
+        colour = COMPONENT_COLOURS[index % len(COMPONENT_COLOURS)]
+        hover = "%{fullData.name}<br>%{x|%Y-%m-%d %H:00} · %{y}<extra></extra>"
+        if running:
+            figure.add_trace(
+                go.Scatter(
+                    x=own["hour"],
+                    y=own["counted"],
+                    mode="lines",
+                    line={"color": colour, "shape": "hv"},
+                    name=label,
+                    hovertemplate=hover,
+                )
+            )
+        else:
+            figure.add_trace(
+                go.Bar(
+                    x=own["hour"],
+                    y=own["counted"],
+                    marker_color=colour,
+                    name=label,
+                    hovertemplate=hover,
+                )
+            )
+    if hours.empty:
+        voided = pd.DataFrame(columns=["hour", "voided"])
+    elif running:  # each entry's running total holds until its next hour with votes
+        by_hour = hours.pivot_table(index="hour", columns="code", values="voided", aggfunc="sum")
+        voided = by_hour.ffill().fillna(0).sum(axis=1).rename("voided").reset_index()
+    else:
+        voided = hours.groupby("hour", as_index=False)["voided"].sum()
+    if len(voided) and int(voided["voided"].max()) > 0:
+        name = tr("chart.votes_voided")
+        if running:
+            figure.add_trace(
+                go.Scatter(
+                    x=voided["hour"],
+                    y=voided["voided"],
+                    mode="lines",
+                    line={"color": VOIDED_COLOUR, "dash": "dash", "shape": "hv"},
+                    name=name,
+                    hovertemplate="%{fullData.name}<br>%{x|%Y-%m-%d %H:00} · %{y}<extra></extra>",
+                )
+            )
+        else:
+            figure.add_trace(
+                go.Bar(
+                    x=voided["hour"],
+                    y=voided["voided"],
+                    marker={"color": VOIDED_COLOUR, "pattern": {"shape": "x"}},
+                    name=name,
+                    hovertemplate="%{fullData.name}<br>%{x|%Y-%m-%d %H:00} · %{y}<extra></extra>",
+                )
+            )
+    figure.update_layout(barmode="stack")
+    figure.update_xaxes(title=tr("chart.vote_hour"))
+    figure.update_yaxes(
+        title=tr("chart.votes_running" if running else "chart.votes_per_hour"), rangemode="tozero"
+    )
+    return _layout(figure, 380)

@@ -51,6 +51,17 @@ METHOD = Method(
 PANELS = {"expert": LINK}
 COMPONENTS = {"votes": BOLD, "expert": "专家评审"}
 UNITS = pd.DataFrame({"recommender": [LINK, "市民政局"], "shortlisted": [2, 1], "awarded": [1, 0]})
+VOTES_BY_HOUR = pd.DataFrame(
+    {
+        "code": [BOLD, BOLD, "A-03"],
+        "title": [LINK, LINK, "智慧社区"],
+        "hour": pd.to_datetime(
+            ["2026-06-01 09:00", "2026-06-01 10:00", "2026-06-01 09:00"]
+        ).tz_localize("Asia/Shanghai"),
+        "counted": [5, 9, 2],
+        "voided": [0, 200, 0],
+    }
+)
 TR = MarkdownTranslator("zh")  # what the pages pass
 
 
@@ -72,6 +83,8 @@ def figures() -> dict[str, go.Figure]:
         "rank_ranges": charts.rank_ranges(standings, analysis.stability, TR),
         "meeting_spread": charts.meeting_spread([40.0, 70.0], 70.0, TR),
         "organisations_chart": charts.organisations_chart(UNITS, TR),
+        "votes_over_time": charts.votes_over_time(VOTES_BY_HOUR, TR),
+        "votes_running": charts.votes_over_time(VOTES_BY_HOUR, TR, running=True),
     }
 
 
@@ -105,6 +118,8 @@ def _shown(figure: go.Figure) -> list[str]:
         "rank_ranges",
         "meeting_spread",
         "organisations_chart",
+        "votes_over_time",
+        "votes_running",
     ],
 )
 def test_no_figure_carries_markup_from_the_data(figures, name):
@@ -130,6 +145,8 @@ def test_hostile_names_reach_every_kind_of_label_escaped(figures):
     assert "A-01 &lt;a href=&#34;http://ev" in list(ranges)  # title cut to 18, then escaped
     units = figures["organisations_chart"].to_dict()["data"][0]["x"]
     assert list(units) == [LINK_SHOWN, "市民政局"]
+    votes = [t["name"] for t in figures["votes_over_time"].to_dict()["data"]]
+    assert votes[0] == "&lt;b&gt;b&lt;/b&gt; &lt;a href=&#34;http://ev"  # code, title cut to 18
 
 
 def test_ordinary_chinese_names_and_codes_are_unchanged(figures):

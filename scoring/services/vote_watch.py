@@ -21,17 +21,17 @@ the counted votes of one network for one entry in one window as not counted, wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, cast, func, update
+from sqlalchemy import Integer, case, cast, func, update
 from sqlmodel import Session, col, select
 
 from scoring.errors import NotFound, ValidationFailed
 from scoring.permissions import Actor, can_void_votes, can_watch_votes
-from scoring.services import audit
+from scoring.services import audit, cache
 from scoring.services.guard import authorise_campaign
 from scoring.services.public_settings import LOCAL_ZONE, local_iso, stored_utc
 from scoring.storage.models import Campaign, Entry, PublicVote, VoteTally, VoteVoid, utcnow
@@ -46,8 +46,6 @@ BASELINE_MIN_VOTES = 30
 """...and only with at least this many votes in it: 5 votes against a median of 1 is noise."""
 NETWORK_PREFIX = 8
 """Hex characters of a network's keyed hash shown as its name: enough to tell networks apart."""
-
-_COLUMNS = ["entry_id", "network_key", "second", "counted", "voided"]
 
 
 @dataclass(frozen=True)
@@ -124,25 +122,63 @@ def _epoch_seconds(session: Session):  # type: ignore[no-untyped-def]
     return cast(func.floor(func.extract("epoch", PublicVote.cast_at)), Integer)
 
 
-def _votes(session: Session, campaign_id: int) -> pd.DataFrame:
+def _hour_start(session: Session):  # type: ignore[no-untyped-def]
+    """The start of the UTC hour of casting, in epoch seconds: the same buckets as
+    Asia/Shanghai hours, which are UTC hours moved by a whole eight."""
+    second = _epoch_seconds(session)
+    return second - second % 3600
+
+
+def _as_int(condition):  # type: ignore[no-untyped-def]
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _per_hour(session: Session, campaign_id: int) -> pd.DataFrame:
+    """Votes per entry per hour, counted in the database: entry_id, hour, votes, counted,
+    voided (a vote replaced by an import is neither counted nor voided)."""
+    hour = _hour_start(session).label("hour")
+    rows = session.execute(
+        select(
+            PublicVote.entry_id,
+            hour,
+            func.count(),
+            _as_int(col(PublicVote.counted).is_(True)),
+            _as_int(col(PublicVote.void_id).is_not(None)),
+        )
+        .where(PublicVote.campaign_id == campaign_id)
+        .group_by(PublicVote.entry_id, hour)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["entry_id", "hour", "votes", "counted", "voided"])
+    return frame.astype("int64")
+
+
+def _candidate_votes(session: Session, campaign_id: int) -> pd.DataFrame:
+    """The votes of each (entry, network) pair with at least ``BURST_VOTES`` votes at all:
+    only such a pair can hold a burst, and in an honest vote there are few of them."""
+    pairs = (
+        select(PublicVote.entry_id, PublicVote.network_key)
+        .where(PublicVote.campaign_id == campaign_id)
+        .group_by(PublicVote.entry_id, PublicVote.network_key)
+        .having(func.count() >= BURST_VOTES)
+        .subquery()
+    )
     rows = session.execute(
         select(
             PublicVote.entry_id,
             PublicVote.network_key,
             _epoch_seconds(session),
             PublicVote.counted,
-            col(PublicVote.void_id).is_not(None),
-        ).where(PublicVote.campaign_id == campaign_id)
+        )
+        .join(
+            pairs,
+            (pairs.c.entry_id == PublicVote.entry_id)
+            & (pairs.c.network_key == PublicVote.network_key),
+        )
+        .where(PublicVote.campaign_id == campaign_id)
     ).all()
-    frame = pd.DataFrame(rows, columns=_COLUMNS)
+    frame = pd.DataFrame(rows, columns=["entry_id", "network_key", "second", "counted"])
     return frame.astype(
-        {
-            "entry_id": "int64",
-            "network_key": "object",
-            "second": "int64",
-            "counted": "bool",
-            "voided": "bool",
-        }
+        {"entry_id": "int64", "network_key": "object", "second": "int64", "counted": "bool"}
     )
 
 
@@ -150,22 +186,13 @@ def _moment(second: int | np.integer) -> datetime:
     return datetime.fromtimestamp(int(second), UTC)
 
 
-def hourly_votes(votes: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
-    """Votes per entry per Asia/Shanghai hour: counted and voided (a replaced vote is neither)."""
+def hourly_votes(per_hour: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """The chart's data: code, title, hour (Asia/Shanghai, aware), counted, voided."""
     columns = ["code", "title", "hour", "counted", "voided"]
-    if votes.empty:
+    if per_hour.empty:
         return pd.DataFrame(columns=columns)
-    hours = (votes["second"] // 3600) * 3600
-    counted = votes["counted"].astype("int64")
-    voided = votes["voided"].astype("int64")
-    frame = (
-        pd.DataFrame({"entry_id": votes["entry_id"], "hour": hours, "counted": counted})
-        .assign(voided=voided)
-        .groupby(["entry_id", "hour"], as_index=False)[["counted", "voided"]]
-        .sum()
-    )
+    frame = per_hour.merge(entries, on="entry_id", how="left")
     frame["hour"] = pd.to_datetime(frame["hour"], unit="s", utc=True).dt.tz_convert(LOCAL_ZONE)
-    frame = frame.merge(entries, on="entry_id", how="left")
     return frame.sort_values(["code", "hour"])[columns].reset_index(drop=True)
 
 
@@ -178,7 +205,7 @@ def cumulative(hourly: pd.DataFrame) -> pd.DataFrame:
     return running.reset_index(drop=True)
 
 
-def _network_bursts(votes: pd.DataFrame) -> tuple[list[dict], pd.Series]:
+def network_bursts(votes: pd.DataFrame) -> tuple[list[dict], pd.Series]:
     """Sliding-window bursts of one network for one entry, merged where windows overlap;
     and which votes fall in one (a mask over ``votes``).
 
@@ -222,54 +249,79 @@ def _network_bursts(votes: pd.DataFrame) -> tuple[list[dict], pd.Series]:
     return found, in_burst
 
 
-def _baseline_bursts(votes: pd.DataFrame) -> list[dict]:
-    """Hours far above the entry's own median active hour (Asia/Shanghai hours are UTC
-    hours shifted by a whole eight, so UTC buckets are the same buckets).
+def baseline_hours(per_hour: pd.DataFrame) -> pd.DataFrame:
+    """Hours far above the entry's own median active hour: entry_id, hour, votes, counted,
+    baseline.
 
-    ``votes`` leaves out those already in a network burst: that burst is warned of once,
-    and what the baseline rule adds is stuffing spread over many networks.
+    ``per_hour`` leaves out the votes already in a network burst: that burst is warned of
+    once, and what this rule adds is stuffing spread over many networks.
     """
-    if votes.empty:
-        return []
-    hours = votes.assign(hour=(votes["second"] // 3600) * 3600)
-    per_hour = hours.groupby(["entry_id", "hour"]).agg(
-        votes=("second", "size"), counted=("counted", "sum")
-    )
-    median = per_hour["votes"].groupby(level="entry_id").transform("median")
-    hot = per_hour[
-        (per_hour["votes"] >= BASELINE_FACTOR * median) & (per_hour["votes"] >= BASELINE_MIN_VOTES)
+    active = per_hour[per_hour["votes"] > 0]
+    median = active.groupby("entry_id")["votes"].transform("median")
+    hot = active[(active["votes"] >= BASELINE_FACTOR * median)]
+    hot = hot[hot["votes"] >= BASELINE_MIN_VOTES]
+    return hot.assign(baseline=median[hot.index].astype(float))[
+        ["entry_id", "hour", "votes", "counted", "baseline"]
     ]
-    if hot.empty:
-        return []
-    in_hot = hours.merge(hot.reset_index()[["entry_id", "hour"]], on=["entry_id", "hour"])
-    top = (
-        in_hot.groupby(["entry_id", "hour", "network_key"]).size().rename("n").reset_index()
-    ).sort_values(["entry_id", "hour", "n", "network_key"], ascending=[True, True, False, True])
-    top = top.drop_duplicates(["entry_id", "hour"]).set_index(["entry_id", "hour"])
-    found = []
-    for (entry_id, hour), row in hot.iterrows():
-        leader = top.loc[(entry_id, hour)]
-        found.append(
+
+
+def _busiest_network(
+    session: Session, campaign_id: int, entry_id: int, hour: int, left_out: pd.DataFrame
+) -> tuple[str, int]:
+    """The network that cast most of an hot hour's votes outside network bursts."""
+    start, end = _moment(hour), _moment(hour + 3600)
+    counts = dict(
+        session.execute(
+            select(PublicVote.network_key, func.count())
+            .where(
+                PublicVote.campaign_id == campaign_id,
+                PublicVote.entry_id == entry_id,
+                col(PublicVote.cast_at) >= start,
+                col(PublicVote.cast_at) < end,
+            )
+            .group_by(PublicVote.network_key)
+        ).all()
+    )
+    mine = left_out[(left_out["entry_id"] == entry_id) & (left_out["hour"] == hour)]
+    for network, n in mine.groupby("network_key").size().items():
+        counts[network] = counts.get(network, 0) - int(n)
+    network = min(counts, key=lambda k: (-counts[k], k))
+    return network, counts[network]
+
+
+def _warnings(
+    session: Session, campaign_id: int, per_hour: pd.DataFrame, entries: pd.DataFrame
+) -> list[BurstWarning]:
+    """Both rules' warnings with their evidence, the ones with most still counted first."""
+    candidates = _candidate_votes(session, campaign_id)
+    network, in_burst = network_bursts(candidates)
+    bursting = candidates[in_burst].assign(hour=lambda f: f["second"] - f["second"] % 3600)
+    taken = (
+        bursting.assign(counted=bursting["counted"].astype("int64"))
+        .groupby(["entry_id", "hour"])
+        .agg(votes=("second", "size"), counted=("counted", "sum"))
+    )
+    outside = per_hour.set_index(["entry_id", "hour"])[["votes", "counted"]]
+    outside = outside.sub(taken.reindex(outside.index, fill_value=0)).reset_index()
+    baseline = []
+    for row in baseline_hours(outside).itertuples():
+        key, from_network = _busiest_network(
+            session, campaign_id, int(row.entry_id), int(row.hour), bursting
+        )
+        baseline.append(
             {
-                "entry_id": int(entry_id),
-                "network_key": str(leader["network_key"]),
-                "start": int(hour),
-                "end": int(hour) + 3600,
-                "votes": int(row["votes"]),
-                "counted": int(row["counted"]),
-                "network_votes": int(leader["n"]),
-                "baseline": float(median.loc[(entry_id, hour)]),
+                "entry_id": int(row.entry_id),
+                "network_key": key,
+                "start": int(row.hour),
+                "end": int(row.hour) + 3600,
+                "votes": int(row.votes),
+                "counted": int(row.counted),
+                "network_votes": from_network,
+                "baseline": float(row.baseline),
             }
         )
-    return found
-
-
-def burst_warnings(votes: pd.DataFrame, entries: pd.DataFrame) -> list[BurstWarning]:
-    """Both rules' warnings over a frame of votes, most votes first (no database: testable)."""
     titles = entries.set_index("entry_id")
-    totals = votes.groupby("entry_id").size() if len(votes) else pd.Series(dtype="int64")
-    network, in_burst = _network_bursts(votes)
-    baseline = _baseline_bursts(votes[~in_burst])
+    totals = per_hour.groupby("entry_id")["votes"].sum()
     warnings = []
     for rule, found in (("network", network), ("baseline", baseline)):
         for burst in found:
@@ -325,15 +377,22 @@ def _voids(session: Session, campaign_id: int) -> list[VoidRecord]:
 def watch_votes(session: Session, actor: Actor, campaign: Campaign) -> VoteWatch:
     """The votes over time, the burst warnings with their evidence and the past voids."""
     _, campaign = authorise_campaign(session, actor, can_watch_votes, "votes.watch", campaign)
-    votes = _votes(session, campaign.id)
-    entries = _entries(session, campaign.id)
-    return VoteWatch(
-        hourly=hourly_votes(votes, entries),
-        warnings=burst_warnings(votes, entries),
-        voids=_voids(session, campaign.id),
-        total=len(votes),
-        counted=int(votes["counted"].sum()) if len(votes) else 0,
-    )
+
+    def compute() -> VoteWatch:
+        per_hour = _per_hour(session, campaign.id)
+        entries = _entries(session, campaign.id)
+        return VoteWatch(
+            hourly=hourly_votes(per_hour, entries),
+            warnings=_warnings(session, campaign.id, per_hour, entries),
+            voids=_voids(session, campaign.id),
+            total=int(per_hour["votes"].sum()),
+            counted=int(per_hour["counted"].sum()),
+        )
+
+    # A new vote moves the data version's newest vote, a void or an import its audit events
+    # and counted votes: a rerun of the page (a widget) reads nothing but the version.
+    watch = cache.cached(session, campaign, "vote_watch", "organisers", compute)
+    return replace(watch, hourly=watch.hourly.copy())  # the cached frame stays as computed
 
 
 def _aware(moment: datetime, name: str) -> datetime:
