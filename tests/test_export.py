@@ -60,7 +60,9 @@ def test_the_demo_export_has_every_sheet_and_column_of_the_spec(demo_export):
     final = book["Final list"]
     assert _header(final) == FINAL_COLUMNS
     assert _header(book["Scores"]) == ["panel", "reviewer", "code", "criterion", "score", "total"]
-    assert _header(book["Votes"]) == ["code", "votes"]
+    assert _header(book["Votes"]) == [
+        "code", "votes", "source", "imported", "public_counted", "public_voided", "void_reasons",
+    ]  # fmt: skip
     assert _header(book["Organisations"]) == [
         "recommender", "recommended", "shortlisted", "awarded", "mean_composite",
     ]  # fmt: skip

@@ -43,7 +43,19 @@ FINAL_LEADING = ["group", "rank", "code", "title", "applicant", "recommender", "
 FINAL_TRAILING = ["composite", "award", "tie", "provisional", "override_reason"]
 FINAL_FLAGS = ("award", "tie", "provisional")
 SCORES_COLUMNS = ["panel", "reviewer", "code", "criterion", "score", "total"]
-VOTES_COLUMNS = ["code", "votes"]
+VOTES_COLUMNS = [
+    "code",
+    "votes",
+    "source",
+    "imported",
+    "public_counted",
+    "public_voided",
+    "void_reasons",
+]
+"""The Votes sheet: the tally the engine ranks on (``votes``), then where it came from."""
+VOTES_RANKED = ["code", "votes"]
+"""The columns `verify` recomputes from; an export made before provenance has only these."""
+SOURCE_IMPORT, SOURCE_PUBLIC, SOURCE_BOTH = "import", "public", "import+public"
 CRITERIA_COLUMNS = ["panel", "criterion", "name", "max_points", "step"]
 WINNER_COLUMNS = [
     "rank",
@@ -71,7 +83,8 @@ class ExportData:
     `final` has the Final list columns (component keys between `domain` and `composite`),
     in group then rank order; `scores` the counted rubric scores; `criteria` panel,
     criterion, name, max_points, step; `acknowledgements` the reason given for each
-    provisional award when finalising (code -> reason).
+    provisional award when finalising (code -> reason); `votes` the `VOTES_COLUMNS` per
+    shortlisted entry (a snapshot taken before the provenance columns: code and votes).
     """
 
     campaign_name: str
@@ -201,13 +214,33 @@ def sheet_name(label: str, taken: set[str]) -> str:
     return name
 
 
+def vote_source(votes: Any, imported: Any, public_counted: Any) -> str | None:
+    """Where a tally came from: an import, public-gallery votes, or both; None: no tally.
+
+    A tally without an imported figure exists only because public votes were cast (even if
+    all of them were voided since); one with a figure and votes counted after it is both.
+    """
+    if votes is None:
+        return None
+    if imported is None:
+        return SOURCE_PUBLIC
+    return SOURCE_BOTH if public_counted else SOURCE_IMPORT
+
+
+def _votes_table(votes: pd.DataFrame) -> dict[str, Any]:
+    """The Votes sheet. A frozen snapshot taken before the sheet said where each tally came
+    from holds code and votes only, and is written back exactly so: its hash must hold."""
+    columns = [c for c in VOTES_COLUMNS if c in votes.columns]
+    rows = [
+        [str(row["code"]), *(None if pd.isna(row[c]) else row[c] for c in columns[1:])]
+        for row in votes.to_dict("records")  # an empty votes cell: the entry has no tally
+    ]
+    return table(columns, rows)
+
+
 def export_content(data: ExportData) -> dict[str, Any]:
     """The canonical content of an export (the snapshot is this, the hash is over this)."""
     final = frame_table(final_columns(data.method), data.final)
-    votes = [
-        [str(c), None if pd.isna(v) else int(v)]  # an empty cell: no tally was imported
-        for c, v in zip(data.votes["code"], data.votes["votes"], strict=True)
-    ]
     return {
         "campaign": plain(
             {"slug": data.campaign_slug, "name": data.campaign_name, "year": data.year}
@@ -220,7 +253,7 @@ def export_content(data: ExportData) -> dict[str, Any]:
         # the file's own sheets: a winners' sheet edited on its own changes the hash too.
         "winners": [{k: w[k] for k in ("sheet", "columns", "rows")} for w in winner_tables(final)],
         "scores": frame_table(SCORES_COLUMNS, data.scores),
-        "votes": table(VOTES_COLUMNS, votes),
+        "votes": _votes_table(data.votes),
         "organisations": frame_table(ORGANISATION_COLUMNS, data.organisations),
     }
 

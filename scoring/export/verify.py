@@ -4,9 +4,11 @@ A workbook travels by e-mail and USB stick before the press event. Verification 
 the file and checks, in this order of trust:
 
 1. every sheet agrees with `Scores`, `Votes` and `Method`: `Final list` is recomputed by the
-   same engine, each reviewer's total from the rubric, the winners' sheets are the Final
-   list's winners in announcement order, `Organisations` is recounted from the Final list,
-   and no cell holds a formula;
+   same engine (from the `votes` column of `Votes`, the tally the standings rank on), each
+   reviewer's total from the rubric, each tally from its parts (imported figure plus public
+   votes counted, and the source they make), the winners' sheets are the Final list's
+   winners in announcement order, `Organisations` is recounted from the Final list, and no
+   cell holds a formula;
 2. the SHA-256 of the canonical content rebuilt from the file's own sheets (see
    `canonical.py`) equals the Method sheet's `snapshot_sha256`. A consistent forgery can
    recompute that too (a ghost reviewer scoring the panel mean changes no figure), so:
@@ -46,11 +48,14 @@ from .canonical import (
     METHOD_SHEET,
     ORGANISATIONS_SHEET,
     SCORES_SHEET,
+    VOTES_COLUMNS,
+    VOTES_RANKED,
     VOTES_SHEET,
     YES,
     cell,
     content_sha256,
     plain,
+    vote_source,
     winner_tables,
 )
 from .cells import DECIMALS
@@ -497,6 +502,40 @@ def _final_differences(content: dict) -> list[Difference]:
     return differences
 
 
+def _votes_differences(content: dict) -> list[Difference]:
+    """Each tally of `Votes` against its parts: votes = imported + public_counted, and the
+    source those make. A file exported before the sheet had them has code and votes only."""
+    votes = content["votes"]
+    if votes["columns"] == VOTES_RANKED:
+        return []
+    if votes["columns"] != VOTES_COLUMNS:
+        return [Difference(VOTES_SHEET, 1, "", "columns", votes["columns"], VOTES_COLUMNS)]
+    differences = []
+    for offset, row in enumerate(_records(votes), start=2):
+        code = str(row["code"])
+        counts = {c: row[c] for c in ("votes", "imported", "public_counted", "public_voided")}
+        bad = [
+            c
+            for c, v in counts.items()
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0)
+        ]
+        for column in bad:
+            differences.append(Difference(VOTES_SHEET, offset, code, column, counts[column], None))
+        if bad:
+            continue
+        total, imported, counted = row["votes"], row["imported"], row["public_counted"] or 0
+        if total is not None and total != (imported or 0) + counted:
+            differences.append(
+                Difference(VOTES_SHEET, offset, code, "votes", total, (imported or 0) + counted)
+            )
+        source = vote_source(total, imported, counted)
+        if row["source"] != source:
+            differences.append(
+                Difference(VOTES_SHEET, offset, code, "source", row["source"], source)
+            )
+    return differences
+
+
 def _winner_differences(content: dict) -> list[Difference]:
     """The winners' sheets must be the Final list's winners, group by group, cell by cell."""
     expected = winner_tables(content["final"])
@@ -664,6 +703,7 @@ def check_export(
         *_in_the_file(
             [
                 *_final_differences(content),
+                *_votes_differences(content),
                 *_winner_differences(content),
                 *_organisation_differences(content),
             ],

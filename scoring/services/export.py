@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,12 @@ from sqlmodel import Session, select
 
 from scoring.engine import counted_totals
 from scoring.export import ExportData, build_workbook
-from scoring.export.canonical import export_data_from_content, final_columns
+from scoring.export.canonical import (
+    VOTES_COLUMNS,
+    export_data_from_content,
+    final_columns,
+    vote_source,
+)
 from scoring.export.organisations import organisations
 from scoring.permissions import Actor, can_manage, can_see_standings
 from scoring.services import audit
@@ -25,7 +32,18 @@ from scoring.services.finalise import active_snapshot, final_content, final_reco
 from scoring.services.guard import authorise_campaign
 from scoring.services.standings import load_frames
 from scoring.settings import get_settings
-from scoring.storage.models import Campaign, Component, Criterion, Entry, utcnow
+from scoring.storage.models import (
+    Campaign,
+    Component,
+    Criterion,
+    Entry,
+    VoteTally,
+    VoteVoid,
+    utcnow,
+)
+
+VOID_ZONE = ZoneInfo("Asia/Shanghai")
+"""Voids are listed in the time of the campaign's voting days (PublicVote.day, SPEC §8)."""
 
 
 def _criteria(session: Session, campaign: Campaign) -> pd.DataFrame:
@@ -48,6 +66,59 @@ def _every_entry(session: Session, campaign: Campaign) -> pd.DataFrame:
         ).all(),
         columns=["code", "applicant", "recommender", "status"],
     )
+
+
+def _local(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; every stored timestamp is UTC.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(VOID_ZONE)
+
+
+def void_text(void: VoteVoid) -> str:
+    """One void as the Votes sheet lists it: ``2026-12-01 14:00–14:10 23 votes: reason``.
+
+    In the same words in every interface language: the text is part of the hashed content.
+    """
+    start, end = _local(void.window_start), _local(void.window_end)
+    until = end.strftime("%H:%M" if end.date() == start.date() else "%Y-%m-%d %H:%M")
+    votes = f"{void.votes} vote" + ("" if void.votes == 1 else "s")
+    return f"{start:%Y-%m-%d %H:%M}–{until} {votes}: {void.reason}"
+
+
+def _votes(session: Session, campaign: Campaign, codes: pd.Series) -> pd.DataFrame:
+    """The Votes sheet of the listed entries: each tally (the engine ranks on ``votes``) and
+    where it came from: the imported figure, public votes counted on top, and the voids."""
+    tallies = {
+        code: (votes, imported, counted)
+        for code, votes, imported, counted in session.exec(
+            select(Entry.code, VoteTally.votes, VoteTally.imported, VoteTally.counted)
+            .join(VoteTally, VoteTally.entry_id == Entry.id)
+            .where(Entry.campaign_id == campaign.id)
+        )
+    }
+    voids: dict[str, list[VoteVoid]] = {}
+    for code, void in session.exec(
+        select(Entry.code, VoteVoid)
+        .join(VoteVoid, VoteVoid.entry_id == Entry.id)
+        .where(Entry.campaign_id == campaign.id)
+        .order_by(VoteVoid.window_start, VoteVoid.id)
+    ):
+        voids.setdefault(code, []).append(void)
+    rows = []
+    for code in sorted(codes):
+        votes, imported, counted = tallies.get(code, (None, None, 0))
+        own = voids.get(code, [])
+        rows.append(
+            {
+                "code": code,
+                "votes": votes,
+                "source": vote_source(votes, imported, counted),
+                "imported": imported,
+                "public_counted": counted,
+                "public_voided": sum(v.votes for v in own),
+                "void_reasons": "; ".join(void_text(v) for v in own) or None,
+            }
+        )
+    return pd.DataFrame(rows, columns=VOTES_COLUMNS, dtype=object)
 
 
 def organisation_results(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
@@ -130,7 +201,7 @@ def live_export_data(
         method=method,
         final=final,
         scores=counted[["panel", "reviewer", "code", "criterion", "score", "total"]],
-        votes=entries[["code", "votes"]].sort_values("code").reset_index(drop=True),
+        votes=_votes(session, campaign, entries["code"]),
         criteria=_criteria(session, campaign),
         organisations=organisations(every, final),
         exported_at=utcnow(),
