@@ -492,9 +492,9 @@ def unfinalise(session: Session, actor: Actor, campaign: Campaign, reason: str) 
     session.add(campaign)
     # The public notice names this snapshot: it goes down in the same transaction, and a
     # new finalisation is not public until somebody publishes it again.
-    from scoring.services.notice import take_down
+    from scoring.services.notice import _take_down
 
-    take_down(session, actor, campaign, reason, "campaign.notice_withdraw")
+    _take_down(session, actor, campaign, reason, "campaign.notice_withdraw")
     audit.record(
         session,
         actor,

@@ -171,10 +171,12 @@ def withdraw_notice(session: Session, actor: Actor, campaign: Campaign, reason: 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("notice.reason_required")
-    take_down(session, actor, campaign, reason, "campaign.notice_withdraw")
+    _take_down(session, actor, campaign, reason, "campaign.notice_withdraw")
 
 
-def take_down(session: Session, actor: Actor, campaign: Campaign, reason: str, action: str) -> None:
+def _take_down(
+    session: Session, actor: Actor, campaign: Campaign, reason: str, action: str
+) -> None:
     """Clear the campaign's notice and audit it; the caller authorised and checked the reason.
 
     Withdrawing the finalisation calls this in its own transaction, so that no moment exists

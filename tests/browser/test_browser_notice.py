@@ -180,6 +180,12 @@ def test_the_organiser_publishes_and_a_phone_visitor_reads_winners_and_hash(brow
             _shot(visitor, f"notice-{size}-{lang}")
             main.get_by_test_id("stCode").scroll_into_view_if_needed()
             _shot(visitor, f"notice-{size}-{lang}-hash")
+            if size == "desktop" and lang == "zh":  # posted on paper too: no app chrome
+                visitor.emulate_media(media="print")
+                expect(visitor.get_by_test_id("stSidebar")).to_be_hidden()
+                expect(main.get_by_role("button", name="全部结果公示")).to_be_hidden()
+                expect(main.get_by_test_id("stCode")).to_have_text(sha)
+                visitor.pdf(path=str(SHOTS / "notice-print-zh.pdf"))
         finally:
             visitor.context.close()
 
@@ -190,6 +196,8 @@ def test_the_landing_list_leads_to_the_notice(browser, server):
     try:
         open_app(visitor, server.base_url, "notice")
         main = main_area(visitor)
+        expect(main.get_by_role("button", name="测试评选（2020）")).to_be_visible()
+        _shot(visitor, "notice-landing-phone-zh")
         main.get_by_role("button", name="测试评选（2020）").click()
         wait_for_app(visitor)
         expect(main.get_by_test_id("stCode")).to_have_text(_sha(server))
