@@ -2,7 +2,7 @@
 
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -164,33 +164,58 @@ def _entries_tab() -> None:
                 _done("entries", tr("cli.entries_imported", count=count))
 
 
-def _simple_import(kind: str) -> None:
-    st.caption(tr(f"intake.{kind}_explain"))
-    upload = st.file_uploader(tr("intake.workbook"), type=["xlsx", "csv"], key=f"{kind}_file")
-    submit = kind == "scores" and st.checkbox(tr("intake.submit_complete"), key="scores_submit")
-    if upload is None or not st.button(tr("intake.import"), key=f"{kind}_import"):
+def _votes_tab() -> None:
+    """The file is checked as soon as it is chosen (a row per entry: no time), and saved
+    only on confirmation, after the report and any warning (public votes it replaces)."""
+    st.caption(tr("intake.votes_explain"))
+    _flash("votes")
+    round_ = st.session_state.setdefault("votes_upload_round", 0)
+    upload = st.file_uploader(
+        tr("intake.workbook"), type=["xlsx", "csv"], key=f"votes_file_{round_}"
+    )
+    if upload is None:
+        return
+    with context.database().read() as session:  # read and check outside the write lock
+        plan = plan_votes_import(session, campaign, Path(upload.name), upload.getvalue())
+    if not plan.report.ok:
+        st.error(tr("intake.refused", count=len(plan.report.problems)))
+        _problems_table(plan.report.problems)
+        return
+    st.success(tr("tally.votes_ready", count=len(plan.tallies)))
+    for warning in plan.report.warnings:  # public votes replaced, a column ignored
+        st.warning(markdown_literal(warning.message(tr.lang)))
+    preview = pd.DataFrame(
+        [(code, votes) for code, (_, votes) in plan.tallies.items()],
+        columns=[tr("entry.code"), tr("panel.votes")],
+    )
+    st.dataframe(preview, hide_index=True, width="stretch")
+    if st.button(tr("intake.confirm"), type="primary", key="votes_confirm"):
+        ok, count = run_write(lambda session: apply_votes_import(session, actor, plan))
+        if ok:
+            st.session_state["votes_upload_round"] = round_ + 1
+            _done("votes", tr("cli.votes_imported", count=count))
+
+
+def _scores_tab() -> None:
+    st.caption(tr("intake.scores_explain"))
+    upload = st.file_uploader(tr("intake.workbook"), type=["xlsx", "csv"], key="scores_file")
+    submit = st.checkbox(tr("intake.submit_complete"), key="scores_submit")
+    if upload is None or not st.button(tr("intake.import"), key="scores_import"):
         return
     path, data = Path(upload.name), upload.getvalue()
-    # Votes files are a row per entry and take no time; scores files are 400,000 rows.
-    with _progress_bar("read") if kind == "scores" else nullcontext() as show:
+    # Scores files are up to 400,000 rows: the bar says where the import is.
+    with _progress_bar("read") as show:
         with context.database().read() as session:  # read and check outside the write lock
-            if kind == "votes":
-                plan = plan_votes_import(session, campaign, path, data)
-            else:
-                plan = plan_scores_import(session, campaign, path, submit=submit, data=data)
-                show("sheets", 0, plan.sheets)
+            plan = plan_scores_import(session, campaign, path, submit=submit, data=data)
+            show("sheets", 0, plan.sheets)
 
         def work(session):
-            if kind == "votes":
-                return apply_votes_import(session, actor, plan)
             return apply_scores_import(
                 session, actor, plan, progress=lambda done, total: show("sheets", done, total)
             )
 
         ok, result = run_write(work)
-    if ok and kind == "votes":
-        st.success(in_campaign(tr("cli.votes_imported", count=result)))
-    elif ok:
+    if ok:
         st.success(in_campaign(tr("cli.scores_imported", **result)))
 
 
@@ -311,9 +336,9 @@ entries_tab, votes_tab, scores_tab, precheck_tab, shortlist_tab = st.tabs(
 with entries_tab:
     _entries_tab()
 with votes_tab:
-    _simple_import("votes")
+    _votes_tab()
 with scores_tab:
-    _simple_import("scores")
+    _scores_tab()
 with precheck_tab:
     _precheck_tab()
 with shortlist_tab:
