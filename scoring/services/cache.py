@@ -12,6 +12,11 @@ late can land *below* the newest id (the count still moves); on SQLite a rolled-
 gives its id to the next one (the content hash, which covers the event's time, differs); a
 restored backup may repeat a count and an id but not the hash.
 
+Public votes are the one change not audited (a campaign may get a million; the
+``public_vote`` table is their record), so the version also names the campaign's newest vote
+and the public votes counted in its tallies: each vote adds one to that sum, and a vote
+committed late below the newest id (PostgreSQL) still moves the sum.
+
 A value is cached only from a session that has written nothing yet: a transaction that
 changed rows reads its own uncommitted data, which must never be served to anyone else, nor
 can it trust a value computed without its change. The cache lives in this process (each app
@@ -35,7 +40,7 @@ from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
-from scoring.storage.models import AuditEvent, Campaign
+from scoring.storage.models import AuditEvent, Campaign, Entry, PublicVote, VoteTally
 
 T = TypeVar("T")
 
@@ -63,6 +68,8 @@ class DataVersion:
     events: int
     newest: int
     newest_hash: str
+    newest_vote: int = 0
+    counted_votes: int = 0
 
 
 def data_version(session: Session, campaign: Campaign) -> DataVersion:
@@ -73,7 +80,21 @@ def data_version(session: Session, campaign: Campaign) -> DataVersion:
         )
     ).one()
     digest = session.exec(select(AuditEvent.content_hash).where(AuditEvent.id == newest)).first()
-    return DataVersion(int(count or 0), int(newest or 0), str(digest or ""))
+    newest_vote = session.exec(
+        select(func.max(col(PublicVote.id))).where(PublicVote.campaign_id == campaign.id)
+    ).one()
+    counted = session.exec(
+        select(func.sum(col(VoteTally.counted)))
+        .join(Entry, col(Entry.id) == VoteTally.entry_id)
+        .where(Entry.campaign_id == campaign.id)
+    ).one()
+    return DataVersion(
+        int(count or 0),
+        int(newest or 0),
+        str(digest or ""),
+        int(newest_vote or 0),
+        int(counted or 0),
+    )
 
 
 def _wrote(session: Session) -> bool:

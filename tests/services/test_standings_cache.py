@@ -108,3 +108,38 @@ def test_a_change_rolled_back_is_never_served_to_the_next_reader(database, scene
     _, after = _read(database, scene["campaign"])
     assert "从未保存的标题" not in set(after["title"])
     assert after.equals(before)
+
+
+def test_a_public_vote_changes_the_version_and_the_standings_show_it(
+    database, scene, computed, monkeypatch
+):
+    # A vote writes no audit event (one per vote would be a million): the version names votes.
+    from datetime import timedelta
+
+    from scoring.permissions import Actor
+    from scoring.services.voting import cast_vote
+    from scoring.settings import get_settings
+    from scoring.storage.models import utcnow
+
+    monkeypatch.setenv("REVIEWDESK_VOTE_KEY", "test-vote-key")
+    get_settings.cache_clear()
+
+    def open_voting(session: Session) -> None:
+        campaign = session.get(Campaign, scene["campaign"])
+        campaign.public_gallery = True
+        campaign.vote_opens_at = utcnow() - timedelta(hours=1)
+        campaign.vote_closes_at = utcnow() + timedelta(hours=1)
+        session.add(campaign)
+
+    database.write(open_voting)
+    before_version, before = _read(database, scene["campaign"])
+    database.write(
+        lambda s: cast_vote(s, Actor.public_visitor(), scene["campaign"], "C-1", "203.0.113.5")
+    )
+    after_version, after = _read(database, scene["campaign"])
+    get_settings.cache_clear()
+    assert after_version != before_version
+    assert len(computed) == 2
+    votes = after.set_index("code")["votes"]
+    assert before.set_index("code")["votes"].isna().all()  # no tally yet
+    assert votes["C-1"] == 100.0  # the best tally of its group: counted at once
