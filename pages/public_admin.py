@@ -134,7 +134,7 @@ with st.form("public_settings_form"):
         key=f"public_fields:{campaign.slug}",
     )
     st.caption(tr("public_admin.fields_help"))
-    left, right = st.columns(2)
+    left, right = st.columns(2)  # one row per end: on a phone each date sits above its time
     opens_day = left.date_input(
         tr("public_admin.opens_day"),
         value=opens.date() if opens else None,
@@ -147,6 +147,7 @@ with st.form("public_settings_form"):
         step=300,
         key=f"vote_opens_time:{campaign.slug}",
     )
+    left, right = st.columns(2)
     closes_day = left.date_input(
         tr("public_admin.closes_day"),
         value=closes.date() if closes else None,
@@ -281,11 +282,11 @@ else:
                 ],
                 tr.plain("public_admin.col_code"): [w.entry_code for w in watch.warnings],
                 tr.plain("public_admin.col_title"): [w.entry_title for w in watch.warnings],
+                tr.plain("public_admin.col_votes"): [w.votes for w in watch.warnings],
+                tr.plain("public_admin.col_counted"): [w.still_counted for w in watch.warnings],
+                tr.plain("public_admin.col_share"): [f"{w.share:.0%}" for w in watch.warnings],
                 tr.plain("public_admin.col_network"): [w.network for w in watch.warnings],
                 tr.plain("public_admin.col_window"): [_window(w) for w in watch.warnings],
-                tr.plain("public_admin.col_votes"): [w.votes for w in watch.warnings],
-                tr.plain("public_admin.col_share"): [f"{w.share:.0%}" for w in watch.warnings],
-                tr.plain("public_admin.col_counted"): [w.still_counted for w in watch.warnings],
                 tr.plain("public_admin.col_network_votes"): [
                     w.network_votes for w in watch.warnings
                 ],
@@ -334,11 +335,11 @@ else:
                 ],
                 tr.plain("public_admin.col_code"): [v.entry_code for v in watch.voids],
                 tr.plain("public_admin.col_title"): [v.entry_title for v in watch.voids],
+                tr.plain("public_admin.col_voided"): [v.votes for v in watch.voids],
+                tr.plain("public_admin.col_reason"): [v.reason for v in watch.voids],
+                tr.plain("public_admin.col_by"): [v.actor for v in watch.voids],
                 tr.plain("public_admin.col_network"): [v.network for v in watch.voids],
                 tr.plain("public_admin.col_window"): [_window(v) for v in watch.voids],
-                tr.plain("public_admin.col_votes"): [v.votes for v in watch.voids],
-                tr.plain("public_admin.col_by"): [v.actor for v in watch.voids],
-                tr.plain("public_admin.col_reason"): [v.reason for v in watch.voids],
             }
         ),
         hide_index=True,
