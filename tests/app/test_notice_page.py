@@ -119,3 +119,29 @@ def test_the_finalise_page_offers_the_notice_once_finalised_and_shows_its_state(
     at.button(key="notice_withdraw").click().run()
     assert not at.exception
     assert [i.label for i in at.text_input][-1:] == ["撤回原因"]
+
+
+HOSTILE = "**大奖** [点此领奖](http://evil.example) <b>x</b>"
+
+
+def test_a_hostile_title_shows_as_typed_never_as_markdown(app_env):
+    def rename(session):
+        from sqlmodel import select
+
+        from scoring.storage.models import Entry
+
+        entry = session.exec(select(Entry).where(Entry.code == "A-1")).one()
+        entry.title = HOSTILE
+        session.add(entry)
+
+    db = context.database()
+    db.write(_scene)
+    db.write(rename)
+    db.write(_freeze)
+    db.write(lambda s: publish_notice(s, ORGANISER, get_campaign(s, SLUG)))
+    at = _anonymous(campaign=SLUG)
+    assert not at.exception
+    winners = [
+        str(m.value).splitlines()[0].rstrip() for m in at.markdown if "第 1 名" in str(m.value)
+    ]
+    assert winners[0] == f"**第 1 名** · **{markdown_literal(HOSTILE)}**"
