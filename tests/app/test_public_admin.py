@@ -9,6 +9,7 @@ from sqlmodel import select
 from scoring import context
 from scoring.literal import markdown_literal
 from scoring.services.campaigns import get_campaign
+from scoring.services.public_settings import LOCAL_ZONE
 from scoring.storage.models import AuditEvent, Entry, VoteTally
 from tests.app.test_pages import _app, app_data  # noqa: F401 (the fixture)
 from tests.factories import cast_votes
@@ -108,3 +109,24 @@ def test_a_burst_is_listed_with_its_evidence_and_the_void_asks_first(app_data): 
     assert _tally("T-001") == 200  # opening the dialog changes nothing
     # The dialog's own buttons rerun as a fragment, which AppTest does not drive: the void
     # itself is confirmed in the browser (tests/browser/test_browser_vote_watch.py).
+
+
+def test_a_save_that_opens_voting_now_asks_first_and_saves_nothing_yet(app_data):  # noqa: F811
+    today = datetime.now(LOCAL_ZONE).date()
+    at = _page()
+    at.date_input(key="vote_opens_day:test-2020").set_value(today - timedelta(days=1))
+    at.date_input(key="vote_closes_day:test-2020").set_value(today + timedelta(days=3))
+    at.button(key="FormSubmitter:public_settings_form-保存设置").click().run()
+    assert not at.exception
+    body = "".join(w.value for w in at.warning)
+    assert "立即开放投票" in body and "测试评选" in body
+    assert [b.key for b in at.button if b.key == "public_confirm"] == ["public_confirm"]
+    with context.database().read() as session:
+        assert get_campaign(session, "test-2020").vote_opens_at is None  # not before confirming
+
+
+def test_a_half_given_window_is_refused_with_what_is_missing(app_data):  # noqa: F811
+    at = _page()
+    at.date_input(key="vote_opens_day:test-2020").set_value(datetime(2030, 6, 1).date())
+    at.button(key="FormSubmitter:public_settings_form-保存设置").click().run()
+    assert "请同时填写投票开始和截止时间" in "".join(e.value for e in at.error)
