@@ -122,11 +122,10 @@ def _epoch_seconds(session: Session):  # type: ignore[no-untyped-def]
     return cast(func.floor(func.extract("epoch", PublicVote.cast_at)), Integer)
 
 
-def _hour_start(session: Session):  # type: ignore[no-untyped-def]
-    """The start of the UTC hour of casting, in epoch seconds: the same buckets as
-    Asia/Shanghai hours, which are UTC hours moved by a whole eight."""
-    second = _epoch_seconds(session)
-    return second - second % 3600
+def _hour(session: Session):  # type: ignore[no-untyped-def]
+    """The UTC hour of casting, as hours since 1970: the same buckets as Asia/Shanghai
+    hours, which are UTC hours moved by a whole eight."""
+    return (_epoch_seconds(session) // 3600).label("hour")
 
 
 def _as_int(condition):  # type: ignore[no-untyped-def]
@@ -134,22 +133,35 @@ def _as_int(condition):  # type: ignore[no-untyped-def]
 
 
 def _per_hour(session: Session, campaign_id: int) -> pd.DataFrame:
-    """Votes per entry per hour, counted in the database: entry_id, hour, votes, counted,
-    voided (a vote replaced by an import is neither counted nor voided)."""
-    hour = _hour_start(session).label("hour")
-    rows = session.execute(
+    """Votes per entry per hour, counted in the database: entry_id, hour (epoch seconds),
+    votes, counted, voided (a vote replaced by an import is neither counted nor voided).
+
+    Two queries: all votes from the (campaign, entry, cast_at) index alone, and the few
+    that no longer count from the table; one query over the table for both is 3× slower.
+    """
+    hour = _hour(session)
+    everything = session.execute(
+        select(PublicVote.entry_id, hour, func.count())
+        .where(PublicVote.campaign_id == campaign_id)
+        .group_by(PublicVote.entry_id, hour)
+    ).all()
+    uncounted = session.execute(
         select(
             PublicVote.entry_id,
             hour,
             func.count(),
-            _as_int(col(PublicVote.counted).is_(True)),
             _as_int(col(PublicVote.void_id).is_not(None)),
         )
-        .where(PublicVote.campaign_id == campaign_id)
+        .where(PublicVote.campaign_id == campaign_id, col(PublicVote.counted).is_(False))
         .group_by(PublicVote.entry_id, hour)
     ).all()
-    frame = pd.DataFrame(rows, columns=["entry_id", "hour", "votes", "counted", "voided"])
-    return frame.astype("int64")
+    frame = pd.DataFrame(everything, columns=["entry_id", "hour", "votes"]).astype("int64")
+    gone = pd.DataFrame(uncounted, columns=["entry_id", "hour", "uncounted", "voided"])
+    frame = frame.merge(gone.astype("int64"), on=["entry_id", "hour"], how="left")
+    frame[["uncounted", "voided"]] = frame[["uncounted", "voided"]].fillna(0).astype("int64")
+    frame["counted"] = frame["votes"] - frame["uncounted"]
+    frame["hour"] = frame["hour"] * 3600
+    return frame[["entry_id", "hour", "votes", "counted", "voided"]]
 
 
 def _candidate_votes(session: Session, campaign_id: int) -> pd.DataFrame:
