@@ -3,7 +3,8 @@
 The user's role and active flag are read from the database on every run, so a deactivated
 user or a changed role takes effect on the next click, not at the next login. Every run
 calls ``st.navigation``: a visitor who is not logged in gets the login form and nothing else
-(no page listed, no page script run), whatever the address names.
+(no page listed, no page script run), whatever the address names — except the public pages of
+SPEC §8 (``/hall``, ``/notice``), which run for anybody and draw no login form.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
-from pages._shared import CAMPAIGN_OF_RUN, SIGN_IN_REASON, signed_out_navigation
+from pages._shared import (
+    CAMPAIGN_OF_RUN,
+    PUBLIC_PAGES,
+    SIGN_IN_REASON,
+    public_pages,
+    signed_out_navigation,
+)
 from scoring import context
 from scoring.i18n import LANGUAGES, MarkdownTranslator
 from scoring.literal import markdown_literal
@@ -91,15 +98,34 @@ def _sign_out_deactivated(database, authenticator: stauth.Authenticate) -> None:
         st.session_state[SIGN_IN_REASON] = "login.account_inactive"
 
 
+def _public_page_or_form() -> None:
+    """A visitor (no login, no cookie) on a public page runs it, and no form is drawn.
+
+    Any other address keeps its blank stand-in and gets the login form below.
+    """
+    page = signed_out_navigation()
+    if page.url_path in PUBLIC_PAGES:
+        page.run()
+        st.stop()
+
+
 def _login(database, translate: MarkdownTranslator) -> str | None:
-    """Show the login form; returns the username once authenticated."""
+    """Show the login form; returns the username once authenticated.
+
+    When it returns None, the signed-out navigation is in place.
+    """
     with database.read() as session:
         credentials = login_credentials(session)
     authenticator = _authenticator(credentials)
     _sign_out_deactivated(database, authenticator)
     notice = st.empty()  # the reason for a sign-out, above the form
     failures_before = {u: c["failed_login_attempts"] for u, c in credentials["usernames"].items()}
+    signed_out = False
     try:
+        authenticator.login(location="unrendered")  # the login cookie alone: no form yet
+        signed_out = not st.session_state.get("authentication_status")
+        if signed_out:
+            _public_page_or_form()
         authenticator.login(
             location="main",
             max_login_attempts=5,
@@ -121,6 +147,8 @@ def _login(database, translate: MarkdownTranslator) -> str | None:
         else:
             authenticator.cookie_controller.delete_cookie()
             st.error(translate("login.account_inactive"))
+        if not signed_out:  # raised by the cookie: the navigation is not in place yet
+            signed_out_navigation()
         return None
     status = st.session_state.get("authentication_status")
     # Shown on every run until the next login attempt: the cookie's own rerun must not hide it.
@@ -211,7 +239,7 @@ def _pages_for(role: str, translate: MarkdownTranslator) -> list[st.Page]:
             visibility="hidden",
         ),
     ]
-    return (organiser if role == "organiser" else reviewer) + common
+    return (organiser if role == "organiser" else reviewer) + common + public_pages()
 
 
 def main() -> None:
@@ -227,7 +255,6 @@ def main() -> None:
     st.session_state.pop(CAMPAIGN_OF_RUN, None)  # set again by the page's campaign picker
     username = _login(database, translate)
     if not username:
-        signed_out_navigation()
         st.stop()
     with database.read() as session:
         actor = actor_for(session, username)

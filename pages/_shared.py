@@ -40,22 +40,43 @@ def _blank() -> None:
     """The body of every signed-out page: the login form is drawn by ``app.py`` itself."""
 
 
-def signed_out_navigation() -> None:
-    """Register the pages of a visitor who is not logged in: none that runs, none listed.
+PUBLIC_PAGES = {
+    "hall": ("pages/hall.py", "hall.nav"),
+    "notice": ("pages/notice.py", "notice.title"),
+}
+"""The pages of SPEC §8 that run without login: url path -> (script, title key)."""
+
+
+def public_pages() -> list[st.Page]:
+    """The public pages, hidden from the page list: a visitor reaches them by their address."""
+    return [
+        st.Page(script, title=t().plain(title), url_path=path, visibility="hidden")
+        for path, (script, title) in PUBLIC_PAGES.items()
+    ]
+
+
+def sign_in_page() -> st.Page:
+    """The login form's own address (``/signin``); ``app.py`` draws the form itself."""
+    return st.Page(_blank, title=t()("login.title"), url_path="signin", default=True)
+
+
+def signed_out_navigation() -> st.Page:
+    """Register the pages of a visitor who is not logged in: the public ones, none else runs.
 
     Without an ``st.navigation`` call in a run Streamlit lists every file of this folder
-    and runs the one a URL names, past the login gate. Each page path gets a hidden blank
-    stand-in instead, so that a deep link (``/entry?code=...&campaign=...``) keeps its
-    address until the login cookie is read, and the real page opens right after it.
+    and runs the one a URL names, past the login gate. Each page path but the public ones
+    (``PUBLIC_PAGES``) gets a hidden blank stand-in instead, so that a deep link
+    (``/entry?code=...&campaign=...``) keeps its address until the login cookie is read, and
+    the real page opens right after it. Returns the page the address names.
     """
     title = t()("login.title")
-    stand_ins = [st.Page(_blank, title=title, url_path="signin", default=True)]
+    stand_ins = [sign_in_page(), *public_pages()]
     stand_ins += [
         st.Page(_blank, title=title, url_path=path.stem)
         for path in sorted(Path(__file__).parent.glob("*.py"))
-        if not path.stem.startswith("_")
+        if not path.stem.startswith("_") and path.stem not in PUBLIC_PAGES
     ]
-    st.navigation(stand_ins, position="hidden")
+    return st.navigation(stand_ins, position="hidden")
 
 
 def back_to_sign_in() -> NoReturn:
