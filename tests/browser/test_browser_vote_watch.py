@@ -30,6 +30,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 PASSWORD = "review2020"
 SLUG = "test-2020"
+EMPTY = "empty-2020"
 STUFFER = "ab12cd34" + "0" * 56
 HOSTILE = "![x](http://evil.test/t.png) <b>刷票</b>"
 REASON = "同一网段一分钟内 200 票"
@@ -46,6 +47,7 @@ def plant(data_dir: Path) -> None:
     settings = Settings(data_dir=data_dir, database_url=None)
 
     def work(session) -> None:
+        make_campaign(session, slug=EMPTY, name="空白评选")
         campaign = make_campaign(session)
         make_account(session, "organiser", "organiser", password=PASSWORD)
         stuffed = make_entry(session, campaign, "T-1", title=HOSTILE)
@@ -145,6 +147,21 @@ def test_the_page_shows_the_burst_with_its_evidence_on_desktop_and_phone(
         page.set_viewport_size({"width": page.viewport_size["width"], "height": 3400})
         wait_for_app(page)
         _shot(page, f"public-admin-{size}-{lang}-whole")
+    finally:
+        page.context.close()
+
+
+def test_a_campaign_without_votes_says_so_on_a_phone(browser, server):
+    page = _organiser(browser, server, PHONE)
+    try:
+        open_logged_in(page, server.base_url, f"public_admin?campaign={EMPTY}&lang=zh")
+        main = main_area(page)
+        expect(main.get_by_text("本活动尚无网上投票。")).to_be_visible()
+        expect(main.get_by_text("未发现集中投票。")).to_be_visible()
+        expect(main.get_by_test_id("stPlotlyChart")).to_have_count(0)
+        page.set_viewport_size({"width": PHONE["width"], "height": 2000})
+        wait_for_app(page)
+        _shot(page, "public-admin-empty-phone-zh")
     finally:
         page.context.close()
 
