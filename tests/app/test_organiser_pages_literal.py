@@ -67,7 +67,14 @@ def _no_double_escape(texts: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "script", ["pages/intake.py", "pages/setup.py", "pages/assign.py", "pages/finalise.py"]
+    "script",
+    [
+        "pages/intake.py",
+        "pages/setup.py",
+        "pages/assign.py",
+        "pages/finalise.py",
+        "pages/public_admin.py",
+    ],
 )
 def test_the_campaign_name_heading_each_organiser_page_is_shown_as_typed(hostile_data, script):
     at = _page(script)
