@@ -1,13 +1,15 @@
 """Watching the public vote for ballot stuffing (刷票) and voiding a burst (SPEC §8, issue 13).
 
-One read of the campaign's public votes (entry, network, second of casting, counted, voided)
-feeds everything an organiser sees: the votes per entry per hour (Asia/Shanghai) and two kinds
-of warning, each with the evidence an organiser needs before voiding anything:
+The database counts the votes per entry per hour (Asia/Shanghai) and picks the (entry,
+network) pairs with enough votes to hold a burst; only those pairs' votes are read one by one.
+That feeds everything an organiser sees: the votes over time and two kinds of warning, each
+with the evidence an organiser needs before voiding anything:
 
 * **network burst** — at least ``BURST_VOTES`` votes for one entry from one network (the
-  keyed hash of a /24 or /48, never an IP) within ``BURST_WINDOW``: one office cannot vote
-  that often legitimately, since each client IP votes once a day; a sliding window, so a
-  burst straddling two clock hours is found whole;
+  keyed hash of a /24 or /48, never an IP) within ``BURST_WINDOW``: each client IP votes
+  once a day, so this is twenty addresses of one network picking the same entry within
+  minutes — a script cycling addresses, or an office told to vote; the evidence lets the
+  organiser judge which. A sliding window, so a burst straddling two clock hours is whole;
 * **above baseline** — an hour in which an entry got at least ``BASELINE_FACTOR`` times its
   own median active hour and at least ``BASELINE_MIN_VOTES`` votes: stuffing spread over
   many networks still shows as a spike against the entry's own history.
@@ -280,7 +282,7 @@ def baseline_hours(per_hour: pd.DataFrame) -> pd.DataFrame:
 def _busiest_network(
     session: Session, campaign_id: int, entry_id: int, hour: int, left_out: pd.DataFrame
 ) -> tuple[str, int]:
-    """The network that cast most of an hot hour's votes outside network bursts."""
+    """The network that cast most of a hot hour's votes outside network bursts."""
     start, end = _moment(hour), _moment(hour + 3600)
     counts = dict(
         session.execute(
