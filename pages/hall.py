@@ -31,6 +31,7 @@ from scoring.services.public_gallery import (
 from scoring.services.voting import cast_vote, public_vote_status
 
 HALL_PAGE = "pages/hall.py"
+NOTICE_PAGE = "pages/notice.py"
 ENTRY_PARAM = "entry"
 # Comments, not docstrings, below: Streamlit's magic would draw a bare string on the page.
 CARDS_PER_ROW = 3  # three across on a desktop; a phone stacks columns: one card per row
@@ -70,9 +71,16 @@ def _link_params(**params: str) -> dict[str, str]:
 
 
 def _header_links() -> None:
-    """Sign-in for staff (visitors only: a signed-in user has the page list)."""
+    """The results notice, and sign-in for staff (visitors only: the signed-in have a list)."""
+    notice, sign_in = st.columns(2)
+    notice.page_link(
+        NOTICE_PAGE,
+        label=tr("hall.notice_link"),
+        icon=":material/campaign:",
+        query_params=_link_params(),
+    )
     if not st.session_state.get("authentication_status"):
-        st.page_link(sign_in_page(), label=tr("hall.sign_in"), icon=":material/login:")
+        sign_in.page_link(sign_in_page(), label=tr("hall.sign_in"), icon=":material/login:")
 
 
 def _pick_campaign() -> str | None:

@@ -163,6 +163,9 @@ def test_a_visitor_on_a_phone_browses_opens_an_entry_and_votes_once(browser, dem
         # A second phone on the same IP opens the entry before the first one votes.
         other = second.new_page()
         open_app(other, demo_server.base_url, entry_path)
+        other.wait_for_timeout(1000)  # the cookie component's own rerun comes after the load
+        wait_for_app(other)
+        expect(main_area(other).get_by_role("button", name="为本作品投票")).to_be_enabled()
         vote_button = main_area(visitor).get_by_role("button", name="为本作品投票")
         expect(vote_button).to_be_enabled()
         _shot(visitor, "phone-zh-entry")
@@ -219,8 +222,8 @@ def test_the_hall_reads_in_both_languages_on_desktop_and_phone(browser, demo_ser
             open_app(page, demo_server.base_url, f"hall?campaign={QD}&lang={lang}")
             expect(titles(page)).to_have_text([heading])
             _shot(page, f"{name}-{lang}-hall")
-            link = main_area(page).get_by_test_id("stPageLink").nth(1).locator("a")
-            link.click()
+            opens = {"zh": "查看作品", "en": "View entry"}[lang]
+            main_area(page).get_by_role("link", name=opens).first.click()
             wait_for_app(page)
             expect(main_area(page).get_by_test_id("stImage").first).to_be_visible()
             _shot(page, f"{name}-{lang}-entry")
