@@ -8,9 +8,15 @@ import pytest
 from sqlmodel import select
 
 from scoring.errors import PermissionDenied, ValidationFailed
-from scoring.services.campaigns import create_campaign, validate_campaign_data
+from scoring.importers.report import Report
+from scoring.services.campaigns import create_campaign, parse_campaign_toml, validate_campaign_data
 from scoring.services.guard import voting_window_holds
-from scoring.services.public_settings import LOCAL_ZONE, changes_voting_state, configure_public
+from scoring.services.public_settings import (
+    LOCAL_ZONE,
+    campaign_file_settings,
+    changes_voting_state,
+    configure_public,
+)
 from scoring.storage.models import AuditEvent, Campaign, utcnow
 from tests.factories import (
     ORGANISER,
@@ -175,3 +181,18 @@ def test_a_campaign_file_without_public_keys_keeps_the_defaults(database):
         stored = _campaign(session)
     assert stored.vote_opens_at is None and stored.vote_closes_at is None
     assert stored.public_fields == ["code", "applicant", "category", "domain", "summary"]
+
+
+def test_the_readme_example_of_a_campaign_file_reads_as_beijing_time():
+    data = parse_campaign_toml(
+        'public_fields = ["code", "category"]\n'
+        'vote_opens = "2026-06-01 09:00"\n'
+        "vote_closes = 2026-06-08T18:00:00\n"  # a TOML local date-time is Beijing time too
+    )
+    report = Report()
+    assert campaign_file_settings(data, report) == {
+        "public_fields": ["code", "category"],
+        "vote_opens_at": datetime(2026, 6, 1, 1, 0, tzinfo=UTC),
+        "vote_closes_at": datetime(2026, 6, 8, 10, 0, tzinfo=UTC),
+    }
+    assert report.ok
