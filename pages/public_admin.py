@@ -58,6 +58,8 @@ def _rerun_after(ok: bool) -> None:
 # --- state and the public address ------------------------------------------------------------
 def _voting_state() -> str:
     opens, closes = campaign.vote_opens_at, campaign.vote_closes_at
+    if finalised:  # a finalised campaign refuses votes whatever its window says
+        return tr("public_admin.state_finalised")
     if opens is None or closes is None:
         return tr("public_admin.state_no_window")
     if voting_window_holds(campaign, now):
@@ -88,8 +90,6 @@ link.link_button(
     icon=":material/open_in_new:",
     width="stretch",
 )
-if finalised:
-    st.caption(tr("public_admin.state_finalised"))
 
 
 # --- settings ----------------------------------------------------------------------------------

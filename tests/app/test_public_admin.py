@@ -13,6 +13,7 @@ from scoring.services.public_settings import LOCAL_ZONE
 from scoring.storage.models import AuditEvent, Entry, VoteTally
 from tests.app.test_pages import _app, app_data  # noqa: F401 (the fixture)
 from tests.factories import cast_votes
+from tests.test_publication import freeze
 
 PAGE = "pages/public_admin.py"
 STUFFER = "ab12cd34" + "0" * 56
@@ -130,3 +131,12 @@ def test_a_half_given_window_is_refused_with_what_is_missing(app_data):  # noqa:
     at.date_input(key="vote_opens_day:test-2020").set_value(datetime(2030, 6, 1).date())
     at.button(key="FormSubmitter:public_settings_form-保存设置").click().run()
     assert "请同时填写投票开始和截止时间" in "".join(e.value for e in at.error)
+
+
+def test_a_finalised_campaign_says_votes_are_closed_and_offers_no_void(app_data):  # noqa: F811
+    context.database().write(_stuff)
+    context.database().write(lambda s: freeze(s, get_campaign(s, "test-2020")))
+    at = _page()
+    assert not at.exception
+    assert "本活动已定稿：不再接受投票，也不能作废投票。" in _texts(at)
+    assert at.button(key="void_0").disabled
