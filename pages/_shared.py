@@ -90,6 +90,18 @@ def back_to_sign_in() -> NoReturn:
     st.rerun(scope="app")
 
 
+def through_the_gate() -> None:
+    """A public page's first line: a run outside ``app.py`` goes through it first.
+
+    Before ``app.py``'s first run in a session Streamlit runs a file of this folder by its
+    address and lists the whole folder in the sidebar; a public page needs no login, so no
+    ``current_actor`` sends it back. The rerun goes through ``app.py`` (language switch, the
+    gate's navigation), which runs the page again at the same address.
+    """
+    if "gate_ready" not in st.session_state:
+        back_to_sign_in()
+
+
 def sign_out_if_inactive(error: ReviewDeskError) -> None:
     """A refusal because the account was deactivated ends the session, not just the action.
 

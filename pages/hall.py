@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from pages._shared import CAMPAIGN_PARAM, back_to_sign_in, sign_in_page, t, thumbnail
+from pages._shared import CAMPAIGN_PARAM, sign_in_page, t, through_the_gate, thumbnail
 from scoring import context
 from scoring.client_ip import client_ip
 from scoring.errors import ReviewDeskError
@@ -39,10 +39,7 @@ IMAGE_SIZE = (1200, 900)
 VOTED = "hall_voted"  # session: {(campaign slug, day): (code, title)} of this tab's votes
 REFUSED = "hall_refused"  # session: (campaign slug, code, message) of the last refusal
 
-if "gate_ready" not in st.session_state:
-    # Run by its address before app.py's first run in this session (Streamlit then lists
-    # pages/ itself): go through app.py, which draws the language switch and runs us again.
-    back_to_sign_in()
+through_the_gate()  # run by its address before app.py's first run: go through app.py
 
 tr = t()
 visitor = Actor.public_visitor()
