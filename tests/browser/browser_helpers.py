@@ -195,15 +195,8 @@ def screenshot_of(element: Locator, name: str) -> Path:
 
 
 def go_to(page: Page, title: str) -> None:
-    """Click a page of the sidebar navigation and wait for it to be drawn.
-
-    Streamlit lists ten pages and folds the rest under "View N more": unfold them first.
-    """
-    link = sidebar(page).get_by_test_id("stSidebarNavLink").filter(has_text=title)
-    more = sidebar(page).get_by_text(re.compile(r"^View \d+ more$"))
-    if link.count() == 0 and more.count() == 1:
-        more.click()
-    link.click()
+    """Click a page of the sidebar navigation and wait for it to be drawn."""
+    sidebar(page).get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
     wait_for_app(page)
 
 
