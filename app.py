@@ -270,7 +270,9 @@ def main() -> None:
     if not st.session_state.get("authentication_status"):
         signed_out_navigation()
         st.stop()  # let the cookie-deleting component reach the browser
-    st.navigation(_pages_for(actor.role, translate)).run()
+    # Every page listed: Streamlit folds all past the tenth under "View N more" by default,
+    # which hid the users, audit and account pages of an organiser.
+    st.navigation(_pages_for(actor.role, translate), expanded=True).run()
 
 
 main()

@@ -88,11 +88,7 @@ for panel in panels:
     state, reason_cell, action = st.columns([2, 4, 2], vertical_alignment="bottom")
     state.markdown(
         f"**{name}** · "
-        + (
-            tr("finalise.locked", reason=panel.lock_reason)
-            if panel.locked
-            else tr("finalise.open")
-        )
+        + (tr("finalise.locked", reason=panel.lock_reason) if panel.locked else tr("finalise.open"))
     )
     reason = reason_cell.text_input(
         tr("finalise.reason"), key=f"lock_reason_{panel.key}", disabled=finalised
@@ -219,6 +215,7 @@ if not finalised:
                 )[0]
             )
 
+
 # --- finalise and export ------------------------------------------------------------------------
 def _decision_lines(decisions) -> None:
     for d in decisions:
@@ -261,9 +258,7 @@ def _finalise_dialog(preview: FinalisePreview) -> None:
     with st.form("finalise_confirm_form", border=False):
         acknowledgements: dict[str, str] = {}
         if preview.provisional:
-            st.markdown(
-                f"**{tr('confirm.finalise_provisional', count=len(preview.provisional))}**"
-            )
+            st.markdown(f"**{tr('confirm.finalise_provisional', count=len(preview.provisional))}**")
         for code, title, _group in preview.provisional:
             acknowledgements[code] = st.text_input(
                 tr("finalise.acknowledge_label", code=code, title=title), key=f"ack_{code}"
@@ -278,9 +273,7 @@ def _finalise_dialog(preview: FinalisePreview) -> None:
         cancelled = cancel.form_submit_button(tr("confirm.cancel"), width="stretch")
     if confirmed:
         _rerun_after(
-            run_write(
-                lambda s: finalise(s, actor, campaign, acknowledgements), "finalise.done"
-            )[0]
+            run_write(lambda s: finalise(s, actor, campaign, acknowledgements), "finalise.done")[0]
         )
     if cancelled:
         st.rerun()

@@ -8,7 +8,7 @@ one call into ``scoring.services.notice``; what is not published is refused ther
 
 import streamlit as st
 
-from pages._shared import CAMPAIGN_PARAM, t, thumbnail
+from pages._shared import CAMPAIGN_PARAM, t, through_the_gate, thumbnail
 from scoring import context
 from scoring.engine import ALL_GROUP
 from scoring.errors import NotFound, StateRefused
@@ -41,6 +41,7 @@ NOTICE_CSS = """
 </style>
 """
 
+through_the_gate()  # run by its address before app.py's first run: go through app.py
 actor = Actor.public_visitor()
 tr = t()
 st.markdown(NOTICE_CSS, unsafe_allow_html=True)

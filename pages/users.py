@@ -69,9 +69,7 @@ with left, st.form("create_user", clear_on_submit=True):
                 )
             )
             if ok:
-                st.success(
-                    tr("users.created", username=created[0].username, password=created[1])
-                )
+                st.success(tr("users.created", username=created[0].username, password=created[1]))
 
 with right:
     st.subheader(tr("users.change"))

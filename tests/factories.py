@@ -7,11 +7,11 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from scoring.beijing_time import BEIJING
 from scoring.permissions import Actor
 from scoring.services.accounts import create_account
 from scoring.services.assignments import assign
@@ -153,7 +153,7 @@ def cast_votes(
             for i in range(count)
         ]
     )
-    zone = ZoneInfo("Asia/Shanghai")
+    zone = BEIJING
     rows = []
     for i in range(count):
         at = start + spacing * i

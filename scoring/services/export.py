@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 from sqlmodel import Session, select
 
+from scoring.beijing_time import in_beijing
 from scoring.engine import counted_totals
 from scoring.export import ExportData, build_workbook
 from scoring.export.canonical import (
@@ -42,7 +41,6 @@ from scoring.storage.models import (
     utcnow,
 )
 
-VOID_ZONE = ZoneInfo("Asia/Shanghai")
 """Voids are listed in the time of the campaign's voting days (PublicVote.day, SPEC §8)."""
 
 
@@ -68,17 +66,12 @@ def _every_entry(session: Session, campaign: Campaign) -> pd.DataFrame:
     )
 
 
-def _local(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; every stored timestamp is UTC.
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(VOID_ZONE)
-
-
 def void_text(void: VoteVoid) -> str:
     """One void as the Votes sheet lists it: ``2026-12-01 14:00–14:10 23 votes: reason``.
 
     In the same words in every interface language: the text is part of the hashed content.
     """
-    start, end = _local(void.window_start), _local(void.window_end)
+    start, end = in_beijing(void.window_start), in_beijing(void.window_end)
     until = end.strftime("%H:%M" if end.date() == start.date() else "%Y-%m-%d %H:%M")
     votes = f"{void.votes} vote" + ("" if void.votes == 1 else "s")
     return f"{start:%Y-%m-%d %H:%M}–{until} {votes}: {void.reason}"

@@ -9,11 +9,11 @@ and close rounds and see who revised what, from the audit log (every revision is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from scoring.beijing_time import stored_utc
 from scoring.errors import ValidationFailed
 from scoring.permissions import Actor, can_assign, can_manage
 from scoring.services import audit
@@ -104,9 +104,9 @@ def revisions(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFram
     rows = []
     for event in events:
         code, _, reviewer = event.target.partition("/")
-        at = _aware(event.at)
+        at = stored_utc(event.at)
         inside = any(
-            c == code and _aware(opened) <= at and (closed is None or at <= _aware(closed))
+            c == code and stored_utc(opened) <= at and (closed is None or at <= stored_utc(closed))
             for c, opened, closed in rounds
         )
         if not inside:
@@ -125,11 +125,6 @@ def revisions(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFram
             }
         )
     return pd.DataFrame(rows, columns=columns)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

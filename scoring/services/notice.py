@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from scoring.beijing_time import in_beijing, stored_utc
 from scoring.errors import StateRefused, ValidationFailed
 from scoring.export.canonical import frozen_records
 from scoring.permissions import (
@@ -33,8 +34,7 @@ from scoring.permissions import (
 from scoring.services import audit
 from scoring.services.campaigns import get_campaign, group_order
 from scoring.services.finalise import active_snapshot
-from scoring.services.guard import authorise_campaign
-from scoring.services.publication import PRINTED_ZONE, _aware
+from scoring.services.guard import authorise_campaign, fresh_actor
 from scoring.storage.models import PUBLIC_FIELDS, Campaign, Entry, EntryAsset, FinalSnapshot, utcnow
 
 NO_NOTICE = "public_state.no_notice"
@@ -100,7 +100,7 @@ class NoticeState:
 
 
 def _shanghai(at: datetime) -> datetime:
-    return _aware(at).astimezone(PRINTED_ZONE)
+    return in_beijing(at)
 
 
 def _public_snapshot(session: Session, campaign: Campaign) -> FinalSnapshot | None:
@@ -204,7 +204,7 @@ def _notice_columns(campaign: Campaign) -> dict[str, Any] | None:
     at = campaign.notice_published_at
     return {
         "notice_snapshot_id": campaign.notice_snapshot_id,
-        "notice_published_at": _aware(at).isoformat() if at is not None else None,
+        "notice_published_at": stored_utc(at).isoformat() if at is not None else None,
     }
 
 
@@ -324,6 +324,7 @@ def published_notices(session: Session, actor: Actor) -> list[NoticeListing]:
     Each candidate passes the same rule as its notice page, so the list never names a
     campaign whose page would refuse.
     """
+    actor = fresh_actor(session, actor)  # a deactivated account is refused, list or not
     candidates = session.exec(
         select(Campaign).where(
             col(Campaign.notice_snapshot_id).is_not(None),

@@ -19,11 +19,11 @@ from datetime import datetime
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from scoring.errors import NotFound, ReviewDeskError
+from scoring.errors import NotFound, StateRefused
 from scoring.permissions import Actor, can_cast_vote, can_view_public_gallery
 from scoring.services.campaigns import categories, domains, get_campaign
 from scoring.services.gallery import GalleryPage, gallery_page
-from scoring.services.guard import authorise_campaign, voting_window_holds
+from scoring.services.guard import authorise_campaign, fresh_actor, voting_window_holds
 from scoring.services.public_settings import local_text
 from scoring.storage.models import (
     PUBLIC_FIELDS,
@@ -86,6 +86,7 @@ def public_campaigns(
     session: Session, actor: Actor, now: datetime | None = None
 ) -> list[PublicCampaign]:
     """Every campaign whose hall is on, newest year first, for the visitor to pick from."""
+    actor = fresh_actor(session, actor)  # a deactivated account is refused, list or not
     found = []
     candidates = session.exec(
         select(Campaign.id).where(col(Campaign.public_gallery).is_(True))
@@ -95,7 +96,7 @@ def public_campaigns(
             _, campaign = authorise_campaign(
                 session, actor, can_view_public_gallery, "hall.list", campaign_id
             )
-        except ReviewDeskError:  # switched off meanwhile: not listed
+        except StateRefused:  # switched off meanwhile: not listed
             continue
         found.append(
             PublicCampaign(

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from scoring.beijing_time import BEIJING, in_beijing, stored_utc
 from scoring.errors import ValidationFailed
 from scoring.importers.report import Report
 from scoring.permissions import Actor, can_configure_public
@@ -25,7 +25,6 @@ from scoring.services import audit
 from scoring.services.guard import authorise_campaign, voting_window_holds
 from scoring.storage.models import PUBLIC_FIELDS, Campaign, utcnow
 
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 """The zone of every voting time an organiser enters or reads (SPEC §8)."""
 FILE_TIME_FORMAT = "%Y-%m-%d %H:%M"
 """How the campaign file writes a voting time: ``vote_opens = "2026-06-01 09:00"``."""
@@ -34,21 +33,13 @@ FILE_TIME_FORMAT = "%Y-%m-%d %H:%M"
 def as_utc(moment: datetime) -> datetime:
     """An entered time as aware UTC: a naive one is Asia/Shanghai wall-clock time."""
     if moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=LOCAL_ZONE)
+        moment = moment.replace(tzinfo=BEIJING)
     return moment.astimezone(UTC)
 
 
-def stored_utc(moment: datetime | None) -> datetime | None:
-    """A time read back from the database, aware (SQLite hands back naive UTC)."""
-    if moment is None:
-        return None
-    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)
-
-
 def local_time(moment: datetime | None) -> datetime | None:
-    """A stored time as Asia/Shanghai wall-clock time (aware), for pages and messages."""
-    stored = stored_utc(moment)
-    return stored.astimezone(LOCAL_ZONE) if stored is not None else None
+    """A stored time as Beijing wall-clock time (aware), for pages and messages."""
+    return in_beijing(moment) if moment is not None else None
 
 
 def local_iso(moment: datetime | None) -> str | None:

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from scoring.assets import AssetStore
+from scoring.beijing_time import in_beijing
 from scoring.errors import AssetError
 from scoring.export.canonical import frozen_records
 from scoring.export.publication import (
@@ -40,7 +39,6 @@ from scoring.services.guard import authorise_campaign
 from scoring.settings import get_settings
 from scoring.storage.models import Campaign, Entry, EntryAsset
 
-PRINTED_ZONE = ZoneInfo("Asia/Shanghai")
 """The date on a certificate is the day of finalising where the award is given (UTC+8)."""
 PRINT_SIZE = (1600, 1200)
 """Images are embedded as the store's JPEG fitted in this box: sharp on A4, a small file."""
@@ -72,15 +70,10 @@ def _publication(session: Session, campaign: Campaign, store: AssetStore | None)
     )
     return Publication(
         campaign_name=str(content["campaign"]["name"]),
-        finalised_at=_aware(snapshot.created_at).astimezone(PRINTED_ZONE),
+        finalised_at=in_beijing(snapshot.created_at),
         sha256=snapshot.sha256,
         awards=awards,
     )
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite gives the stored UTC time back without its zone; PostgreSQL with it."""
-    return at if at.utcoffset() is not None else at.replace(tzinfo=UTC)
 
 
 def _public_fields(

@@ -31,11 +31,12 @@ import pandas as pd
 from sqlalchemy import Integer, case, cast, func, update
 from sqlmodel import Session, col, select
 
+from scoring.beijing_time import BEIJING, stored_utc
 from scoring.errors import NotFound, ValidationFailed
 from scoring.permissions import Actor, can_void_votes, can_watch_votes
 from scoring.services import audit, cache
 from scoring.services.guard import authorise_campaign
-from scoring.services.public_settings import LOCAL_ZONE, local_iso, stored_utc
+from scoring.services.public_settings import local_iso
 from scoring.storage.models import Campaign, Entry, PublicVote, VoteTally, VoteVoid, utcnow
 
 BURST_VOTES = 20
@@ -206,7 +207,7 @@ def hourly_votes(per_hour: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
     if per_hour.empty:
         return pd.DataFrame(columns=columns)
     frame = per_hour.merge(entries, on="entry_id", how="left")
-    frame["hour"] = pd.to_datetime(frame["hour"], unit="s", utc=True).dt.tz_convert(LOCAL_ZONE)
+    frame["hour"] = pd.to_datetime(frame["hour"], unit="s", utc=True).dt.tz_convert(BEIJING)
     return frame.sort_values(["code", "hour"])[columns].reset_index(drop=True)
 
 

@@ -23,13 +23,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from scoring.beijing_time import BEIJING
 from scoring.client_ip import client_key, network_key
 from scoring.errors import ReviewDeskError, StateRefused
 from scoring.permissions import Actor, can_cast_vote, can_view_public_gallery
 from scoring.services.campaigns import get_campaign
 from scoring.services.guard import authorise_campaign, voting_window_holds
 from scoring.services.public_gallery import public_entry_row, voting_window
-from scoring.services.public_settings import LOCAL_ZONE
 from scoring.storage.database import lock_rows_only
 from scoring.storage.models import Campaign, Entry, PublicVote, VoteTally, utcnow
 
@@ -42,7 +42,7 @@ class AlreadyVotedToday(ReviewDeskError):
 
 def vote_day(now: datetime) -> str:
     """The calendar day a vote counts for: ``YYYY-MM-DD`` in Asia/Shanghai."""
-    return now.astimezone(LOCAL_ZONE).date().isoformat()
+    return now.astimezone(BEIJING).date().isoformat()
 
 
 @dataclass(frozen=True)

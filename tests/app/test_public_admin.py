@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from scoring import context
+from scoring.beijing_time import BEIJING
 from scoring.literal import markdown_literal
 from scoring.services.campaigns import get_campaign
-from scoring.services.public_settings import LOCAL_ZONE
 from scoring.storage.models import AuditEvent, Entry, VoteTally
 from tests.app.test_pages import _app, app_data  # noqa: F401 (the fixture)
 from tests.factories import cast_votes
@@ -113,7 +113,7 @@ def test_a_burst_is_listed_with_its_evidence_and_the_void_asks_first(app_data): 
 
 
 def test_a_save_that_opens_voting_now_asks_first_and_saves_nothing_yet(app_data):  # noqa: F811
-    today = datetime.now(LOCAL_ZONE).date()
+    today = datetime.now(BEIJING).date()
     at = _page()
     at.date_input(key="vote_opens_day:test-2020").set_value(today - timedelta(days=1))
     at.date_input(key="vote_closes_day:test-2020").set_value(today + timedelta(days=3))

@@ -39,7 +39,8 @@ REASON = "同一网段一分钟内 200 票"
 def plant(data_dir: Path) -> None:
     """The campaign, an organiser, an open vote, honest votes and one burst."""
     from scoring import context
-    from scoring.services.public_settings import LOCAL_ZONE, configure_public
+    from scoring.beijing_time import BEIJING
+    from scoring.services.public_settings import configure_public
     from scoring.settings import Settings
     from scoring.storage.models import utcnow
     from tests.factories import ORGANISER, cast_votes, make_account, make_campaign, make_entry
@@ -73,7 +74,7 @@ def plant(data_dir: Path) -> None:
             start=now - timedelta(hours=2),
             spacing=timedelta(milliseconds=300),
         )
-        local = now.astimezone(LOCAL_ZONE).replace(tzinfo=None)
+        local = now.astimezone(BEIJING).replace(tzinfo=None)
         configure_public(
             session,
             ORGANISER,

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from scoring.beijing_time import BEIJING
 from scoring.errors import PermissionDenied, ValidationFailed
 from scoring.importers.report import Report
 from scoring.services.campaigns import create_campaign, parse_campaign_toml, validate_campaign_data
 from scoring.services.guard import voting_window_holds
 from scoring.services.public_settings import (
-    LOCAL_ZONE,
     campaign_file_settings,
     changes_voting_state,
     configure_public,
@@ -122,7 +122,7 @@ def test_only_organisers_configure_and_they_can_close_the_hall_of_a_finalised_ca
 
 def test_the_page_is_told_when_a_save_opens_or_closes_voting_now(database, campaign):
     now = utcnow()
-    local_now = now.astimezone(LOCAL_ZONE).replace(tzinfo=None)  # as the page's boxes
+    local_now = now.astimezone(BEIJING).replace(tzinfo=None)  # as the page's boxes
     with database.read() as session:
         closed = _campaign(session)
     opening = (local_now - timedelta(hours=1), local_now + timedelta(days=1))

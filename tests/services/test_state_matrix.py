@@ -4,8 +4,9 @@ Four campaigns are built once per database: open, one panel (expert) locked, fin
 finalised then withdrawn. Eight actors (seven accounts and the public visitor, who is not
 signed in and may pass only the public rules of SPEC §8) call each public use case of
 ``scoring/services`` and ``scoring/importers`` holding what a page would hold: an ``Actor``
-and a ``Campaign`` read while the campaign was still open (a stale tab). The expected outcome is written out below
-as data, not derived from ``scoring.permissions``, so breaking one predicate fails this test:
+and a ``Campaign`` read while the campaign was still open (a stale tab). The expected outcome
+is written out below as data, not derived from ``scoring.permissions``, so breaking one
+predicate fails this test:
 
 * allowed: the call is not refused (a business rule may still say no, e.g. "panels open");
 * refused: it raises the role's ``PermissionDenied`` or the state's ``StateRefused`` with the
@@ -19,6 +20,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,20 +50,33 @@ from scoring.services import (
     finalise,
     gallery,
     meeting,
+    notice,
     overview,
     precheck,
     progress,
+    public_gallery,
+    public_settings,
     publication,
     review,
     setup,
     sheets,
     standings,
+    vote_watch,
+    voting,
 )
 from scoring.storage.database import Database
 from scoring.storage.migrate import upgrade
-from scoring.storage.models import Account, Campaign, Entry
+from scoring.storage.models import Account, Campaign, Entry, utcnow
 from tests.conftest import PG_ENV, skip_or_fail
-from tests.factories import ORGANISER, actor_of, assigned, make_account, make_campaign, make_entry
+from tests.factories import (
+    ORGANISER,
+    actor_of,
+    assigned,
+    cast_votes,
+    make_account,
+    make_campaign,
+    make_entry,
+)
 
 STATES = ("open", "panel_locked", "finalised", "withdrawn")
 ACTORS = (
@@ -90,6 +105,10 @@ OWN_WORK = {a: ALL for a in ("expert", "media", "demoted", "unassigned", "confli
 # Finalising needs every panel locked, and withdrawing leaves them locked.
 WRITE_OWN_SHEET = {"expert": frozenset({"open"}), "media": frozenset({"open", "panel_locked"})}
 SIGNED_IN = {a: ALL for a in ACTORS if a not in ("deactivated", "public")}
+# The public pages (SPEC §8): anybody, signed in or not, but not a deactivated account.
+PUBLIC_READ = {a: ALL for a in ACTORS if a != "deactivated"}
+PUBLIC_VOTE = {a: CHANGEABLE for a in ACTORS if a != "deactivated"}
+NOTICE_READ = {a: frozenset({"finalised"}) for a in ACTORS if a != "deactivated"}
 
 
 @dataclass
@@ -110,11 +129,21 @@ class Scene:
 # --- building the four campaigns -------------------------------------------------------------
 
 
+BURST_NETWORK = "b" * 64
+BURST_START = utcnow() - timedelta(hours=2)
+BURST_VOTES = 25
+
+
 def _build(session: Session) -> dict[str, int]:
     campaign = make_campaign(session)
     first = make_entry(session, campaign, "M-1")
     second = make_entry(session, campaign, "M-2")
-    make_entry(session, campaign, "M-3", status="accepted")
+    third = make_entry(session, campaign, "M-3", status="accepted")
+    # The hall is public and voting open; a burst on M-3, which no tally import touches.
+    campaign.public_gallery = True
+    campaign.vote_opens_at, campaign.vote_closes_at = BURST_START, utcnow() + timedelta(days=30)
+    session.add(campaign)
+    cast_votes(session, third, BURST_VOTES, network_key=BURST_NETWORK, start=BURST_START)
     people = {
         "organiser": make_account(session, "org1", "organiser"),
         "demoted": make_account(session, "org2", "organiser"),
@@ -202,6 +231,7 @@ def _reach_state(db: Database, state: str, ids: dict[str, int], files: Path) -> 
             )
 
         db.write(freeze)
+        db.write(lambda s: notice.publish_notice(s, ORGANISER, _campaign(s)))
     if state == "withdrawn":
         db.write(lambda s: finalise.unfinalise(s, ORGANISER, _campaign(s), "更正票数"))
 
@@ -481,6 +511,56 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
         PUBLISH,
         lambda s, a, c, sc: publication.casebook(s, a, c, sc.store),
     ),
+    # the public gallery, its vote and the results notice (SPEC §8)
+    public_gallery.public_campaigns: (
+        PUBLIC_READ,
+        lambda s, a, c, sc: public_gallery.public_campaigns(s, a),
+    ),
+    public_gallery.hall_view: (PUBLIC_READ, lambda s, a, c, sc: public_gallery.hall_view(s, a, c)),
+    public_gallery.public_entry: (
+        PUBLIC_READ,
+        lambda s, a, c, sc: public_gallery.public_entry(s, a, c, "M-1"),
+    ),
+    voting.public_vote_status: (
+        PUBLIC_READ,
+        lambda s, a, c, sc: voting.public_vote_status(s, a, c, "198.51.100.7"),
+    ),
+    voting.cast_vote: (
+        PUBLIC_VOTE,
+        lambda s, a, c, sc: voting.cast_vote(s, a, c, "M-1", "198.51.100.7"),
+    ),
+    public_settings.configure_public: (
+        ORGANISER_ANY_STATE,
+        lambda s, a, c, sc: public_settings.configure_public(
+            s, a, c, gallery=True, public_fields=["code"], vote_opens=None, vote_closes=None
+        ),
+    ),
+    vote_watch.watch_votes: (ORGANISER_READ, lambda s, a, c, sc: vote_watch.watch_votes(s, a, c)),
+    vote_watch.void_burst: (
+        ORGANISER_CHANGE,
+        lambda s, a, c, sc: vote_watch.void_burst(
+            s,
+            a,
+            c,
+            "M-3",
+            BURST_NETWORK,
+            BURST_START,
+            BURST_START + timedelta(minutes=1),
+            "同一网段刷票",
+        ),
+    ),
+    notice.notice_state: (ORGANISER_READ, lambda s, a, c, sc: notice.notice_state(s, a, c)),
+    notice.publish_notice: (PUBLISH, lambda s, a, c, sc: notice.publish_notice(s, a, c)),
+    notice.notice_preview: (PUBLISH, lambda s, a, c, sc: notice.notice_preview(s, a, c)),
+    notice.withdraw_notice: (
+        ORGANISER_ANY_STATE,
+        lambda s, a, c, sc: notice.withdraw_notice(s, a, c, "公示有误"),
+    ),
+    notice.results_notice: (
+        NOTICE_READ,
+        lambda s, a, c, sc: notice.results_notice(s, a, c.slug),
+    ),
+    notice.published_notices: (PUBLIC_READ, lambda s, a, c, sc: notice.published_notices(s, a)),
     meeting.open_rounds: (
         ORGANISER_CHANGE,
         lambda s, a, c, sc: meeting.open_rounds(s, a, c, ["M-1"]),
@@ -649,12 +729,22 @@ REFUSED_BY_DATA = {
     (apply_scores_import, "withdrawn"): "import.rejected",
 }
 
-NEEDS_FINALISED = {finalise.unfinalise, publication.certificates, publication.casebook}
+NEEDS_FINALISED = {
+    finalise.unfinalise,
+    publication.certificates,
+    publication.casebook,
+    notice.publish_notice,
+    notice.notice_preview,
+}
+# The public learns only that no notice is published, whatever the campaign's state.
+STATE_KEY = {notice.results_notice: "public_state.no_notice"}
 
 
 def _expected_error(allowed: dict[str, frozenset[str]], actor: str, state: str, function) -> tuple:
     if actor not in allowed:
         return PermissionDenied, None
+    if function in STATE_KEY:
+        return StateRefused, STATE_KEY[function]
     if function in NEEDS_FINALISED:
         return StateRefused, "campaign_state.not_finalised"
     if state == "finalised":
