@@ -6,8 +6,10 @@ ports, logs and pid file, so it needs no root and leaves /etc/nginx alone). ngin
 server answered each request, keyed by the browser's routing cookie: every test proves that
 the two browsers it compares really were served by different servers.
 
-No cookie key is configured: both servers start at once and must agree on the one they
-generate in the shared data folder, or a login made on one would not be valid on the other.
+No cookie key and no vote key are configured: both servers start at once and must agree on
+the ones they generate in the shared data folder, or a login made on one would not be valid
+on the other, and a voter's IP would hash differently on each (one vote per server a day).
+nginx is the trusted proxy (``REVIEWDESK_TRUSTED_PROXIES``), as the README deploys it.
 
 Needs nginx, PostgreSQL (``REVIEWDESK_TEST_PG_URL``) and Debian's Chromium; without them the
 module is skipped with the reason, and under ``CI=true`` it fails instead.
@@ -27,11 +29,13 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import select
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "browser"))  # the browser tests' helpers
@@ -92,6 +96,8 @@ MEDIA_WRITER = "media2"
 MEDIA_ENTRY = "QD2020-036"  # still to score for media2 in the demo
 MEDIA_POINTS = {"传播价值": "36.5", "社会反响": "25", "亮点特色": "27.5"}
 MEDIA_TOTAL = "89.00"
+DEMO_SLUG = "qd-2020"
+HALL_ENTRY = "QD2020-001"  # shortlisted in the demo: shown in the hall
 
 
 def skip_or_fail(reason: str) -> None:
@@ -152,6 +158,7 @@ class Cluster:
     upstreams: tuple[str, str]  # host:port of the two app servers
     access_log: Path
     server_logs: tuple[Path, Path]
+    database_url: str
 
     def served(self, route: str) -> list[tuple[str, str]]:
         """(server, request line) of every request nginx logged for this routing cookie."""
@@ -222,10 +229,13 @@ def cluster(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     data_dir = root / "data"
     env = app_env(data_dir, database_url)
     env.pop("REVIEWDESK_COOKIE_KEY", None)  # the servers must agree on a generated one
+    env.pop("REVIEWDESK_VOTE_KEY", None)  # likewise
+    env["REVIEWDESK_TRUSTED_PROXIES"] = "127.0.0.1/32"  # nginx, on this host
     processes: list[subprocess.Popen] = []
     try:
         init_demo(env)
         assert not (data_dir / ".cookie_key").exists()
+        _open_the_hall(database_url)
 
         ports = (free_port(), free_port())
         logs = (root / "server-a.log", root / "server-b.log")
@@ -265,12 +275,32 @@ def cluster(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             upstreams=upstreams,
             access_log=nginx_root / "access.log",
             server_logs=logs,
+            database_url=database_url,
         )
     finally:
         stop(reversed(processes))
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _open_the_hall(database_url: str) -> None:
+    """The demo campaign's hall on and voting open, as an organiser sets it (SPEC §8)."""
+    from scoring.storage.database import Database
+    from scoring.storage.models import Campaign, utcnow
+
+    def open_hall(session) -> None:
+        campaign = session.exec(select(Campaign).where(Campaign.slug == DEMO_SLUG)).one()
+        campaign.public_gallery = True
+        campaign.vote_opens_at = utcnow() - timedelta(days=1)
+        campaign.vote_closes_at = utcnow() + timedelta(days=30)
+        session.add(campaign)
+
+    database = Database(database_url)
+    try:
+        database.write(open_hall)
+    finally:
+        database.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -287,10 +317,19 @@ def no_app_errors(cluster: Cluster) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def client(browser, cluster: Cluster, route: str | None = None) -> Iterator[Page]:
-    """A fresh browser (no cookies); pinned to one server when ``route`` is given."""
+def client(
+    browser, cluster: Cluster, route: str | None = None, forwarded_for: str | None = None
+) -> Iterator[Page]:
+    """A fresh browser (no cookies); pinned to one server when ``route`` is given.
+
+    ``forwarded_for`` stands for the browser's own internet address: every browser here
+    connects from 127.0.0.1, so it sends the address that an outer proxy would have put in
+    ``X-Forwarded-For``; nginx appends 127.0.0.1, and the app reads past it.
+    """
     context: BrowserContext = browser.new_context(
-        viewport={"width": 1400, "height": 900}, locale="zh-CN"
+        viewport={"width": 1400, "height": 900},
+        locale="zh-CN",
+        extra_http_headers={"X-Forwarded-For": forwarded_for} if forwarded_for else None,
     )
     context.set_default_timeout(RUN_TIMEOUT_MS)
     if route is not None:
@@ -435,3 +474,60 @@ def test_images_imported_through_one_server_are_shown_by_the_other(browser, clus
 
     assert server_of(cluster, to_shower) == shower
     assert any("/media/" in request for _, request in cluster.served(to_shower))
+
+
+VOTE = "为本作品投票"
+
+
+def _vote(page: Page, cluster: Cluster, code: str) -> None:
+    open_app(page, cluster.url, f"hall?campaign={DEMO_SLUG}&entry={code}")
+    page.wait_for_timeout(1000)  # the cookie component's own rerun comes after the load
+    wait_for_app(page)
+    main_area(page).get_by_role("button", name=VOTE).click()
+    wait_for_app(page)
+
+
+def _public_votes(database_url: str) -> list[tuple[str, str]]:
+    from scoring.storage.database import Database
+    from scoring.storage.models import PublicVote
+
+    database = Database(database_url)
+    try:
+        with database.read() as session:
+            return [
+                tuple(r)
+                for r in session.exec(select(PublicVote.client_key, PublicVote.network_key)).all()
+            ]
+    finally:
+        database.dispose()
+
+
+@pytest.mark.timeout(600)
+def test_one_vote_per_ip_a_day_holds_across_servers_behind_nginx(browser, cluster):
+    """The voter's IP is nginx's X-Forwarded-For, hashed alike on both servers."""
+    first, second = cluster.upstreams
+    to_first, to_second = cluster.route_to(first), cluster.route_to(second)
+    before = len(_public_votes(cluster.database_url))
+
+    with client(browser, cluster, to_first, forwarded_for="203.0.113.5") as voter:
+        _vote(voter, cluster, HALL_ENTRY)
+        expect(main_area(voter).get_by_text("投票成功")).to_be_visible()
+    assert server_of(cluster, to_first) == first
+
+    # The same address on the other server: already voted today, whichever server it reaches.
+    with client(browser, cluster, to_second, forwarded_for="203.0.113.5") as again:
+        open_app(again, cluster.url, f"hall?campaign={DEMO_SLUG}&entry={HALL_ENTRY}")
+        again.wait_for_timeout(1000)
+        wait_for_app(again)
+        expect(main_area(again).get_by_text("您今天已为本作品投票")).to_be_visible()
+        expect(main_area(again).get_by_role("button", name=VOTE)).to_be_disabled()
+        # A neighbour in the same office network has an address of its own: counted.
+    with client(browser, cluster, to_second, forwarded_for="203.0.113.6") as neighbour:
+        _vote(neighbour, cluster, HALL_ENTRY)
+        expect(main_area(neighbour).get_by_text("投票成功")).to_be_visible()
+    assert server_of(cluster, to_second) == second
+
+    votes = _public_votes(cluster.database_url)[before:]
+    assert len(votes) == 2, votes  # not nginx's one address for everybody
+    assert len({client_key for client_key, _ in votes}) == 2
+    assert len({network for _, network in votes}) == 1  # one /24: the vote watch sees it
