@@ -94,6 +94,25 @@ def test_the_votes_sheet_says_where_each_tally_came_from(database):
     assert verify_workbook(workbook) == []
 
 
+def test_once_the_public_vote_opened_an_entry_without_votes_has_0_and_verifies(database):
+    """V-4 has no tally: missing before voting opens, 0 votes (and no longer provisional for
+    it) once the hall's vote has opened; the sheet, the standings and verify agree."""
+    database.write(_build)
+
+    def open_voting(session) -> None:
+        campaign = get_campaign(session, SLUG)
+        campaign.public_gallery = True
+        campaign.vote_opens_at = NOON
+        campaign.vote_closes_at = NOON + timedelta(days=30)
+        session.add(campaign)
+
+    database.write(open_voting)
+    workbook = _export(database)
+    _, rows = _votes_sheet(workbook)
+    assert next(r for r in rows if r[0] == "V-4") == ("V-4", 0, "public", None, 0, 0, None)
+    assert verify_workbook(workbook) == []
+
+
 def test_verify_ranks_on_the_votes_column_and_checks_each_tally_against_its_parts(database):
     database.write(_build)
     workbook = _export(database)

@@ -43,7 +43,8 @@ from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
-from scoring.storage.models import AuditEvent, Campaign, Entry, VoteTally
+from scoring.services.guard import public_voting_started
+from scoring.storage.models import AuditEvent, Campaign, Entry, VoteTally, utcnow
 
 T = TypeVar("T")
 
@@ -72,6 +73,8 @@ class DataVersion:
     newest: int
     newest_hash: str
     counted_votes: int = 0
+    voting_started: bool = False
+    """Flips once when the public vote opens: missing tallies then count as 0 votes."""
 
 
 def data_version(session: Session, campaign: Campaign) -> DataVersion:
@@ -92,6 +95,7 @@ def data_version(session: Session, campaign: Campaign) -> DataVersion:
         int(newest or 0),
         str(digest or ""),
         int(counted or 0),
+        public_voting_started(campaign, utcnow()),
     )
 
 

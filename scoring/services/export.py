@@ -28,7 +28,7 @@ from scoring.permissions import Actor, can_manage, can_see_standings
 from scoring.services import audit
 from scoring.services.campaigns import group_order, method_for
 from scoring.services.finalise import active_snapshot, final_content, final_records
-from scoring.services.guard import authorise_campaign
+from scoring.services.guard import authorise_campaign, public_voting_started
 from scoring.services.standings import load_frames
 from scoring.settings import get_settings
 from scoring.storage.models import (
@@ -96,9 +96,10 @@ def _votes(session: Session, campaign: Campaign, codes: pd.Series) -> pd.DataFra
         .order_by(VoteVoid.window_start, VoteVoid.id)
     ):
         voids.setdefault(code, []).append(void)
+    missing = (0 if public_voting_started(campaign, utcnow()) else None, None, 0)
     rows = []
     for code in sorted(codes):
-        votes, imported, counted = tallies.get(code, (None, None, 0))
+        votes, imported, counted = tallies.get(code, missing)
         own = voids.get(code, [])
         rows.append(
             {

@@ -40,6 +40,15 @@ def voting_window_holds(campaign: Campaign, now: datetime) -> bool:
     return opens is not None and closes is not None and opens <= now < closes
 
 
+def public_voting_started(campaign: Campaign, now: datetime) -> bool:
+    """Once the public vote has opened, an entry nobody voted for has 0 votes, not none.
+
+    Before it (or without one) a missing tally is a missing component (provisional): the
+    votes are to be imported. The standings and the export's Votes sheet both ask this.
+    """
+    return campaign.vote_opens_at is not None and campaign.vote_opens_at <= now
+
+
 WRITE_OPTION = "reviewdesk_write"
 
 

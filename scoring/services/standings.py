@@ -20,7 +20,7 @@ from scoring.engine import (
 from scoring.permissions import Actor, can_see_standings
 from scoring.services.cache import DataVersion, cached, data_version
 from scoring.services.campaigns import categories, domains, group_order, method_for
-from scoring.services.guard import authorise_campaign
+from scoring.services.guard import authorise_campaign, public_voting_started
 from scoring.storage.models import (
     Account,
     AuditEvent,
@@ -33,6 +33,7 @@ from scoring.storage.models import (
     Score,
     ScoreSheet,
     VoteTally,
+    utcnow,
 )
 
 
@@ -80,8 +81,11 @@ def load_frames(session: Session, campaign: Campaign) -> tuple[pd.DataFrame, ...
         ).all(),
         columns=["panel", "criterion", "max_points"],
     )
-    # No tally imported is a missing component (provisional), not zero votes: keep it NaN.
+    # No tally is a missing component (provisional), not zero votes: keep it NaN, until the
+    # public vote has opened (then nobody voting for an entry gives it 0).
     entries["votes"] = pd.to_numeric(entries["votes"], errors="coerce").astype("float64")
+    if public_voting_started(campaign, utcnow()):
+        entries["votes"] = entries["votes"].fillna(0.0)
     scores["score"] = scores["score"].astype("float64")
     criteria["max_points"] = criteria["max_points"].astype("float64")
     return entries, scores, criteria

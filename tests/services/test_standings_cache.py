@@ -141,5 +141,30 @@ def test_a_public_vote_changes_the_version_and_the_standings_show_it(
     assert after_version != before_version
     assert len(computed) == 2
     votes = after.set_index("code")["votes"]
-    assert before.set_index("code")["votes"].isna().all()  # no tally yet
+    # No tally yet, but the vote is open: nobody voting for an entry gives it 0, not "missing".
+    assert (before.set_index("code")["votes"] == 0).all()
     assert votes["C-1"] == 100.0  # the best tally of its group: counted at once
+
+
+def test_a_missing_tally_is_missing_until_the_public_vote_opens(database, scene):
+    """Before voting opens the votes are still to come (import): the component is missing and
+    the entry provisional; once it has opened, an entry nobody voted for has 0 votes."""
+    from datetime import timedelta
+
+    from scoring.storage.models import utcnow
+
+    def window(opens) -> None:
+        def change(session: Session) -> None:
+            campaign = session.get(Campaign, scene["campaign"])
+            campaign.public_gallery = True
+            campaign.vote_opens_at, campaign.vote_closes_at = opens, opens + timedelta(days=7)
+            session.add(campaign)
+
+        database.write(change)
+
+    window(utcnow() + timedelta(days=1))
+    _, before = _read(database, scene["campaign"])
+    assert before["votes"].isna().all()
+    window(utcnow() - timedelta(minutes=1))
+    _, after = _read(database, scene["campaign"])
+    assert (after["votes"] == 0).all()
