@@ -299,6 +299,14 @@ class PublicVote(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "client_key", "day"),
         Index("ix_public_vote_campaign_entry_cast", "campaign_id", "entry_id", "cast_at"),
+        # The vote watch groups an entry's votes by network: read from the index alone.
+        Index(
+            "ix_public_vote_campaign_entry_network",
+            "campaign_id",
+            "entry_id",
+            "network_key",
+            "cast_at",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -85,6 +85,10 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_public_vote_campaign_entry_cast", ["campaign_id", "entry_id", "cast_at"]
         )
+        batch_op.create_index(
+            "ix_public_vote_campaign_entry_network",
+            ["campaign_id", "entry_id", "network_key", "cast_at"],
+        )
 
     with op.batch_alter_table("vote_tally", schema=None) as batch_op:
         batch_op.add_column(sa.Column("imported", sa.Integer()))
