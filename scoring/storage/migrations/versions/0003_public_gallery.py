@@ -101,4 +101,30 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("ReviewDesk migrations go forward only; restore a backup instead.")
+    """Back to 0002's placeholders; the votes' provenance and every void are dropped."""
+    with op.batch_alter_table("vote_tally", schema=None) as batch_op:
+        batch_op.drop_constraint("sum", type_="check")
+        batch_op.drop_constraint("imported", type_="check")
+        batch_op.drop_constraint("counted", type_="check")
+        batch_op.drop_column("counted")
+        batch_op.drop_column("imported")
+    with op.batch_alter_table("public_vote", schema=None) as batch_op:
+        batch_op.drop_index("ix_public_vote_campaign_entry_network")
+        batch_op.drop_index("ix_public_vote_campaign_entry_cast")
+        batch_op.drop_constraint("fk_public_vote_void_id_vote_void", type_="foreignkey")
+        batch_op.drop_column("void_id")
+        batch_op.drop_column("counted")
+        batch_op.drop_column("network_key")
+    with op.batch_alter_table("vote_void", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vote_void_entry_id"))
+        batch_op.drop_index(batch_op.f("ix_vote_void_campaign_id"))
+    op.drop_table("vote_void")
+    with op.batch_alter_table("campaign", schema=None) as batch_op:
+        batch_op.drop_column("notice_published_at")
+        batch_op.drop_column("notice_snapshot_id")
+        batch_op.drop_column("vote_closes_at")
+        batch_op.drop_column("vote_opens_at")
+        batch_op.drop_column("public_fields")
+        batch_op.add_column(
+            sa.Column("public_voting_open", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
