@@ -235,7 +235,7 @@ def test_a_deactivated_organiser_is_signed_out_by_the_standings_refresh(page, de
     expect(titles(page)).to_have_text(["实时排名"])
     _set_active(demo_server.data_dir, "gate-boss", False)
     # No click: the live panel refreshes by itself every few seconds.
-    expect(login_form(page)).to_be_visible(timeout=20_000)
+    expect(login_form(page)).to_be_visible(timeout=30_000)  # refresh + a loaded CI machine
     wait_for_app(page)
     _expect_sign_in_page(page, INACTIVE)
     screenshot(page, "gate-deactivated-standings")
