@@ -36,6 +36,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_saves.py
 	$(BIN)/python bench/bench_imports.py
+	$(BIN)/python bench/bench_votes.py
 	$(BIN)/python bench/bench_browser.py
 
 clean:
