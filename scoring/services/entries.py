@@ -17,9 +17,27 @@ from scoring.storage.models import (
     ConflictDeclaration,
     Domain,
     Entry,
+    EntryAsset,
     ScoreSheet,
     VoteTally,
 )
+
+
+def first_images(session: Session, entry_ids: list[int]) -> dict[int, str]:
+    """entry id -> SHA-256 of its first image (lowest position): the card and list picture.
+
+    Entries without an image are absent. One query for all the entries a page shows.
+    """
+    firsts: dict[int, str] = {}
+    if entry_ids:
+        for entry_id, sha in session.exec(
+            select(EntryAsset.entry_id, EntryAsset.sha256)
+            .where(col(EntryAsset.entry_id).in_(entry_ids), EntryAsset.role == "image")
+            .order_by(col(EntryAsset.entry_id), col(EntryAsset.position))
+        ).all():
+            firsts.setdefault(entry_id, sha)
+    return firsts
+
 
 REVIEW_STATES = ("to_score", "draft", "submitted", "conflict")
 

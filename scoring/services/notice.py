@@ -33,9 +33,10 @@ from scoring.permissions import (
 )
 from scoring.services import audit
 from scoring.services.campaigns import get_campaign, group_order
+from scoring.services.entries import first_images
 from scoring.services.finalise import active_snapshot
 from scoring.services.guard import authorise_campaign, fresh_actor
-from scoring.storage.models import PUBLIC_FIELDS, Campaign, Entry, EntryAsset, FinalSnapshot, utcnow
+from scoring.storage.models import PUBLIC_FIELDS, Campaign, Entry, FinalSnapshot, utcnow
 
 NO_NOTICE = "public_state.no_notice"
 """The refusal of a campaign whose notice is not (or no longer) public."""
@@ -299,23 +300,12 @@ def _entry_rows(
     if not codes:
         return {}
     rows = session.exec(
-        select(Entry.code, Entry.summary).where(
+        select(Entry.id, Entry.code, Entry.summary).where(
             Entry.campaign_id == campaign.id, col(Entry.code).in_(codes)
         )
     ).all()
-    images: dict[str, str] = {}
-    for code, sha in session.exec(
-        select(Entry.code, EntryAsset.sha256)
-        .join(EntryAsset, EntryAsset.entry_id == Entry.id)
-        .where(
-            Entry.campaign_id == campaign.id,
-            col(Entry.code).in_(codes),
-            EntryAsset.role == "image",
-        )
-        .order_by(col(Entry.code), col(EntryAsset.position))
-    ).all():
-        images.setdefault(code, sha)
-    return {code: (summary or "", images.get(code)) for code, summary in rows}
+    images = first_images(session, [entry_id for entry_id, _, _ in rows])
+    return {code: (summary or "", images.get(entry_id)) for entry_id, code, summary in rows}
 
 
 def published_notices(session: Session, actor: Actor) -> list[NoticeListing]:

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from scoring.errors import NotFound, StateRefused
 from scoring.permissions import Actor, can_cast_vote, can_view_public_gallery
 from scoring.services.campaigns import categories, domains, get_campaign
+from scoring.services.entries import first_images
 from scoring.services.gallery import GalleryPage, gallery_page
 from scoring.services.guard import authorise_campaign, fresh_actor, voting_window_holds
 from scoring.services.public_settings import local_text
@@ -165,18 +166,6 @@ def _public_columns(fields: tuple[str, ...]) -> list:
     return [by_name[name] for name in fields]
 
 
-def _first_images(session: Session, entry_ids: list[int]) -> dict[int, str]:
-    firsts: dict[int, str] = {}
-    if entry_ids:
-        for entry_id, sha in session.exec(
-            select(EntryAsset.entry_id, EntryAsset.sha256)
-            .where(col(EntryAsset.entry_id).in_(entry_ids), EntryAsset.role == "image")
-            .order_by(col(EntryAsset.entry_id), col(EntryAsset.position))
-        ).all():
-            firsts.setdefault(entry_id, sha)
-    return firsts
-
-
 def _campaign(session: Session, campaign: Campaign | str | int) -> Campaign | int:
     return get_campaign(session, campaign) if isinstance(campaign, str) else campaign
 
@@ -202,7 +191,7 @@ def hall_view(
     # ``code`` may be public too: its public column replaces the identifier's copy.
     frame = frame.rename(columns={f"public_{name}": name for name in fields if name != "code"})
     frame = frame.drop(columns=[c for c in ("public_code",) if c in frame])
-    images = _first_images(session, [int(i) for i in frame["id"]])
+    images = first_images(session, [int(i) for i in frame["id"]])
     frame["image"] = pd.Series([images.get(int(i)) for i in frame["id"]], dtype=object)
     frame = frame.drop(columns=["id"])
     return HallView(

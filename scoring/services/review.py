@@ -24,7 +24,7 @@ from scoring.permissions import (
 )
 from scoring.services import audit
 from scoring.services.campaigns import panel_component, rubric
-from scoring.services.entries import entries_frame, entry_by_code
+from scoring.services.entries import entries_frame, entry_by_code, first_images
 from scoring.services.guard import authorise, authorise_campaign
 from scoring.services.sheets import find_sheet, is_conflicted, sheet_points, total_of
 from scoring.storage.models import (
@@ -132,14 +132,7 @@ def gallery(session: Session, actor: Actor, campaign: Campaign) -> pd.DataFrame:
     """
     frame = entries_frame(session, actor, campaign)
     ids = [int(i) for i in frame["id"]]
-    firsts: dict[int, str] = {}
-    if ids:
-        for entry_id, sha in session.exec(
-            select(EntryAsset.entry_id, EntryAsset.sha256)
-            .where(col(EntryAsset.entry_id).in_(ids), EntryAsset.role == "image")
-            .order_by(col(EntryAsset.entry_id), col(EntryAsset.position))
-        ).all():
-            firsts.setdefault(entry_id, sha)
+    firsts = first_images(session, ids)
     # object dtype keeps "no image" as None (a str column would turn it into a truthy NaN)
     frame["image"] = pd.Series([firsts.get(int(i)) for i in frame["id"]], dtype=object)
     return frame
