@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import String, cast, insert, or_
 from sqlmodel import Session, col, func, select
 
 from scoring.export.cells import csv_text
@@ -90,6 +90,12 @@ class EventFilter:
     action: str | None = None
     who: str | None = None
     since: datetime | None = None
+    until: datetime | None = None
+    """Exclusive end, so that whole days are ``[since, until)``."""
+    entry: str | None = None
+    """An entry code (or part of one) in the target or in the old or new value."""
+    actions: tuple[str, ...] | None = None
+    """Any of these actions (the page's "action in words" filter); empty matches nothing."""
 
     def apply(self, query: Any) -> Any:
         if self.campaign_id is not None:
@@ -100,6 +106,24 @@ class EventFilter:
             query = query.where(AuditEvent.actor == self.who)
         if self.since is not None:
             query = query.where(AuditEvent.at >= self.since)
+        if self.until is not None:
+            query = query.where(AuditEvent.at < self.until)
+        if self.actions is not None:
+            query = query.where(col(AuditEvent.action).in_(self.actions))
+        if self.entry:
+            wanted = self.entry.lower()
+            query = query.where(
+                or_(
+                    *(
+                        func.lower(cast(column, String)).contains(wanted, autoescape=True)
+                        for column in (
+                            col(AuditEvent.target),
+                            col(AuditEvent.old_value),
+                            col(AuditEvent.new_value),
+                        )
+                    )
+                )
+            )
         return query
 
 
@@ -157,6 +181,9 @@ def list_events(
     action: str | None = None,
     who: str | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
+    entry: str | None = None,
+    actions: tuple[str, ...] | None = None,
     page: int = 1,
     page_size: int = PAGE_SIZE,
 ) -> EventPage:
@@ -168,7 +195,7 @@ def list_events(
     authorise(session, actor, can_manage, "audit.read", campaign=campaign_id)
     if page_size < 1:
         raise ValueError("page_size must be at least 1")
-    where = EventFilter(campaign_id, action, who, since)
+    where = EventFilter(campaign_id, action, who, since, until, entry, actions)
     total = session.exec(where.apply(select(func.count()).select_from(AuditEvent))).one()
     page = min(max(1, page), max(1, -(-total // page_size)))
     query = (
@@ -211,6 +238,9 @@ def events_csv(
     action: str | None = None,
     who: str | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
+    entry: str | None = None,
+    actions: tuple[str, ...] | None = None,
 ) -> bytes:
     """Every event matching the filters as CSV (UTF-8 with BOM, for spreadsheet software).
 
@@ -226,7 +256,9 @@ def events_csv(
     writer.writerow(
         [translate(f"audit_chain.column_{c}", lang) for c in CSV_COLUMNS + CHAIN_COLUMNS]
     )
-    for event in iter_events(session, EventFilter(campaign_id, action, who, since)):
+    for event in iter_events(
+        session, EventFilter(campaign_id, action, who, since, until, entry, actions)
+    ):
         writer.writerow(
             [
                 event.id,
