@@ -149,6 +149,20 @@ def cmd_export(args: argparse.Namespace) -> None:
     _say("cli.exported", path=str(out))
 
 
+def cmd_template(args: argparse.Namespace) -> None:
+    from scoring.importers.templates import build_template
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise ValidationFailed("cli.export_suffix", path=str(out))
+    with context.database().read() as session:  # a template only reads
+        campaign = get_campaign(session, args.campaign) if args.campaign else None
+        data = build_template(args.kind, session, campaign)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    _say("templates.written", path=str(out))
+
+
 def _write_pdf(out: Path, make: Callable[[Session], bytes]) -> None:
     """Make the PDF first, then write it beside the target and rename: nothing on refusal."""
     if out.suffix.lower() != ".pdf":
@@ -582,6 +596,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="language of the winners' sheets' titles and headers (default: the configured one)",
     )
     export.set_defaults(run=cmd_export)
+
+    template = commands.add_parser("template", help="write an import template workbook")
+    template.add_argument("kind", choices=["entries", "votes", "scores", "users"])
+    template.add_argument("--campaign", help="fill the example row from this campaign")
+    template.add_argument("--out", required=True, help="the .xlsx file to write")
+    template.set_defaults(run=cmd_template)
 
     for name, run, text in (
         ("certificates", cmd_certificates, "one honour certificate per award (PDF, finalised)"),

@@ -286,3 +286,24 @@ def test_assign_auto_on_the_demo_covers_every_entry_balanced_without_conflicts(c
         0,
         "Every shortlisted entry already has enough reviewers; nothing was added.",
     )
+
+
+def test_template_writes_a_workbook_the_import_takes_back(cli, tmp_path):
+    assert cli("init-demo")[0] == 0
+    out = tmp_path / "users-template.xlsx"
+    code, said, _ = cli("template", "users", "--out", str(out))
+    assert code == 0 and str(out) in said
+    code, said, err = cli("import-users", str(out))
+    assert code == 0, err
+    assert "expert" in said  # the example account was created with its role
+    out = tmp_path / "votes-template.xlsx"
+    assert cli("template", "votes", "--campaign", "qd-2020", "--out", str(out))[0] == 0
+    code, said, err = cli("import-votes", "qd-2020", str(out))
+    assert (code, said.strip()) == (0, "Updated the votes of 1 entries."), err
+
+
+def test_template_refuses_an_unknown_campaign_and_writes_nothing(cli, tmp_path):
+    out = tmp_path / "votes.xlsx"
+    code, _, err = cli("template", "votes", "--campaign", "no-such", "--out", str(out))
+    assert code != 0 and err.strip()
+    assert not out.exists()
