@@ -15,6 +15,7 @@ import streamlit as st
 from pages._banner import final_banner
 from pages._shared import current_actor, pick_campaign, require_page, t
 from scoring import context
+from scoring.beijing_time import in_beijing
 from scoring.permissions import can_manage
 from scoring.services.audit import PAGE_SIZE, action_names, events_csv, list_events
 from scoring.services.audit_view import (
@@ -87,7 +88,7 @@ frame = pd.DataFrame(
     [
         {
             tr("audit_chain.column_id"): e.id,
-            tr("audit.at"): e.at,
+            tr("audit_words.at"): in_beijing(e.at).strftime("%Y-%m-%d %H:%M:%S"),
             tr("audit.who"): e.actor,
             tr("audit.action"): action_label(e.action, tr.lang),
             tr("audit.target"): e.target,
@@ -99,7 +100,8 @@ frame = pd.DataFrame(
     ],
     columns=[
         tr("audit_chain.column_id"),
-        *(tr(f"audit.{c}") for c in ("at", "who", "action", "target")),
+        tr("audit_words.at"),
+        *(tr(f"audit.{c}") for c in ("who", "action", "target")),
         tr("audit_words.change"),
         tr("audit.old"),
         tr("audit.new"),
