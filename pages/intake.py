@@ -22,6 +22,7 @@ from scoring import context
 from scoring.errors import ReviewDeskError, rendered
 from scoring.importers.entries import apply_entries_import, plan_entries_import
 from scoring.importers.scores import apply_scores_import, plan_scores_import
+from scoring.importers.templates import XLSX, build_template, template_name
 from scoring.importers.votes import apply_votes_import, plan_votes_import
 from scoring.literal import markdown_literal
 from scoring.permissions import can_manage
@@ -114,9 +115,27 @@ def _saved(upload, folder: Path) -> Path:
     return target
 
 
+def _template_button(kind: str) -> None:
+    """The kind's template, built only when clicked, its example row from this campaign."""
+
+    def workbook() -> bytes:
+        with context.database().read() as session:
+            return build_template(kind, session, campaign)
+
+    st.download_button(
+        tr("templates.download"),
+        data=workbook,
+        file_name=template_name(kind, campaign),
+        mime=XLSX,
+        key=f"template_{kind}",
+        on_click="ignore",
+    )
+
+
 def _entries_tab() -> None:
     st.caption(tr("intake.entries_explain"))
     _flash("entries")
+    _template_button("entries")
     # A new key after each import empties the uploaders: the saved file is not checked again.
     round_ = st.session_state.setdefault("entries_upload_round", 0)
     workbook = st.file_uploader(
@@ -169,6 +188,7 @@ def _votes_tab() -> None:
     only on confirmation, after the report and any warning (public votes it replaces)."""
     st.caption(tr("intake.votes_explain"))
     _flash("votes")
+    _template_button("votes")
     round_ = st.session_state.setdefault("votes_upload_round", 0)
     upload = st.file_uploader(
         tr("intake.workbook"), type=["xlsx", "csv"], key=f"votes_file_{round_}"
@@ -198,6 +218,7 @@ def _votes_tab() -> None:
 
 def _scores_tab() -> None:
     st.caption(tr("intake.scores_explain"))
+    _template_button("scores")
     upload = st.file_uploader(tr("intake.workbook"), type=["xlsx", "csv"], key="scores_file")
     submit = st.checkbox(tr("intake.submit_complete"), key="scores_submit")
     if upload is None or not st.button(tr("intake.import"), key="scores_import"):

@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages._shared import current_actor, require_page, run_write, t
 from scoring import context
+from scoring.importers.templates import XLSX, build_template, template_name
 from scoring.importers.users import apply_users_import, plan_users_import
 from scoring.permissions import can_manage
 from scoring.services.accounts import (
@@ -104,6 +105,22 @@ with right:
 
 st.subheader(tr("users.import"))
 st.caption(tr("users.import_explain"))
+
+
+def _users_template() -> bytes:
+    """Built only when clicked; the example username is one not yet taken."""
+    with context.database().read() as session:
+        return build_template("users", session)
+
+
+st.download_button(
+    tr("templates.download"),
+    data=_users_template,
+    file_name=template_name("users"),
+    mime=XLSX,
+    key="template_users",
+    on_click="ignore",
+)
 upload = st.file_uploader(tr("intake.workbook"), type=["xlsx", "csv"], key="users_file")
 if upload is not None and st.button(tr("intake.import"), key="users_import"):
     with context.database().read() as session:  # bcrypt hashing outside the write lock

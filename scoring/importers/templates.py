@@ -37,6 +37,7 @@ KINDS: dict[str, list[Column]] = {
 """Each import kind with the importer's column declarations: the one home of its columns."""
 
 NOTES_SHEET = "说明 Notes"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PANELS = ("expert", "media")
 
 

@@ -380,3 +380,14 @@ def test_reopening_an_entry_later_in_the_session_shows_the_stored_points(app_dat
     assert not at.exception
     assert [n.value for n in at.number_input] == [45, 30.5]  # not zeros that a submit would save
     assert [m.value for m in at.metric if m.label == "合计（折算百分制）"] == ["75.50"]
+
+
+def test_each_import_offers_its_template_beside_the_uploader(app_data):
+    at = _app("boss", "organiser")
+    at.switch_page("pages/intake.py").run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("下载模板（含示例行与说明）") == 3  # entries, votes and scores tabs
+    at.switch_page("pages/users.py").run()
+    assert not at.exception
+    assert "下载模板（含示例行与说明）" in [b.proto.label for b in at.get("download_button")]
