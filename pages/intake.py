@@ -120,7 +120,7 @@ def _template_button(kind: str) -> None:
 
     def workbook() -> bytes:
         with context.database().read() as session:
-            return build_template(kind, session, campaign)
+            return build_template(session, actor, kind, campaign)
 
     st.download_button(
         tr("templates.download"),

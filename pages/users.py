@@ -110,7 +110,7 @@ st.caption(tr("users.import_explain"))
 def _users_template() -> bytes:
     """Built only when clicked; the example username is one not yet taken."""
     with context.database().read() as session:
-        return build_template("users", session)
+        return build_template(session, actor, "users")
 
 
 st.download_button(

@@ -157,7 +157,7 @@ def cmd_template(args: argparse.Namespace) -> None:
         raise ValidationFailed("cli.export_suffix", path=str(out))
     with context.database().read() as session:  # a template only reads
         campaign = get_campaign(session, args.campaign) if args.campaign else None
-        data = build_template(args.kind, session, campaign)
+        data = build_template(session, CLI, args.kind, campaign)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     _say("templates.written", path=str(out))

@@ -25,7 +25,9 @@ from scoring.i18n import translate
 from scoring.importers import entries, scores, users, votes
 from scoring.importers.cells import MAX_COUNT
 from scoring.importers.tables import Column
+from scoring.permissions import Actor, can_manage
 from scoring.services.campaigns import categories, domains, panel_component, rubric
+from scoring.services.guard import authorise
 from scoring.storage.models import ENTRY_KINDS, ENTRY_STATUSES, ROLES, Account, Campaign, Entry
 
 KINDS: dict[str, list[Column]] = {
@@ -173,13 +175,17 @@ def rule_text(kind: str, column: str, lang: str, params: dict[str, str]) -> str:
 
 
 def build_template(
-    kind: str, session: Session | None = None, campaign: Campaign | None = None
+    session: Session, actor: Actor, kind: str, campaign: Campaign | None = None
 ) -> bytes:
     """The template workbook of ``kind`` as .xlsx bytes; ``session`` only reads.
 
-    Without a campaign the example row uses placeholder names that a real campaign must
-    replace (its categories, codes, reviewers).
+    Organisers only, in any campaign state: the example row names a real reviewer's
+    username and real entry codes. Without a campaign the example uses placeholder names
+    that a real campaign must replace (its categories, codes, reviewers).
     """
+    campaign = authorise(
+        session, actor, can_manage, "templates.download", campaign=campaign
+    ).campaign
     columns = KINDS[kind]
     example = EXAMPLES[kind](session, campaign)
     params = _rule_params(session, campaign)

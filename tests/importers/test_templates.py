@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from scoring.errors import PermissionDenied
 from scoring.importers.entries import plan_entries_import
 from scoring.importers.scores import plan_scores_import
 from scoring.importers.templates import KINDS, NOTES_SHEET, build_template
 from scoring.importers.users import plan_users_import
 from scoring.importers.votes import plan_votes_import
 from scoring.services.campaigns import get_campaign
-from tests.factories import ORGANISER, make_account, make_campaign, make_entry
+from tests.factories import ORGANISER, actor_of, make_account, make_campaign, make_entry
 
 
 def _campaign(session) -> str:
@@ -45,7 +46,7 @@ def test_each_template_imports_back_without_a_problem(kind, database, store, tmp
     with database.read() as session:
         campaign = get_campaign(session, slug)
         path = tmp_path / f"{kind}.xlsx"
-        path.write_bytes(build_template(kind, session, campaign))
+        path.write_bytes(build_template(session, ORGANISER, kind, campaign))
         plan = _plan(kind, session, campaign, path, store)
     assert [p.key for p in plan.report.problems] == []
     assert [w.key for w in plan.report.warnings] == []  # every header is one it reads
@@ -54,7 +55,7 @@ def test_each_template_imports_back_without_a_problem(kind, database, store, tmp
 def test_the_scores_example_uses_the_campaigns_own_names(database):
     slug = database.write(_campaign)
     with database.read() as session:
-        data = build_template("scores", session, get_campaign(session, slug))
+        data = build_template(session, ORGANISER, "scores", get_campaign(session, slug))
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
     example = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
     assert example["评审人"] == "expert001"
@@ -64,8 +65,10 @@ def test_the_scores_example_uses_the_campaigns_own_names(database):
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_every_column_has_a_rule_in_both_languages(kind):
-    notes = load_workbook(io.BytesIO(build_template(kind)))[NOTES_SHEET]
+def test_every_column_has_a_rule_in_both_languages(kind, sqlite_database):
+    with sqlite_database.read() as session:
+        data = build_template(session, ORGANISER, kind)
+    notes = load_workbook(io.BytesIO(data))[NOTES_SHEET]
     documented = {row[1]: row for row in notes.iter_rows(min_row=2, values_only=True)}
     assert set(documented) == {column.name for column in KINDS[kind]}
     for name, row in documented.items():
@@ -74,7 +77,17 @@ def test_every_column_has_a_rule_in_both_languages(kind):
         assert zh != en
 
 
-def test_required_columns_are_marked_on_the_first_sheet():
-    sheet = load_workbook(io.BytesIO(build_template("votes"))).worksheets[0]
+def test_required_columns_are_marked_on_the_first_sheet(sqlite_database):
+    with sqlite_database.read() as session:
+        data = build_template(session, ORGANISER, "votes")
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
     assert [c.font.b for c in sheet[1]] == [True, True]
     assert "required" in sheet["A1"].comment.text and "code" in sheet["A1"].comment.text
+
+
+def test_a_reviewer_gets_no_template_naming_other_reviewers(sqlite_database):
+    slug = sqlite_database.write(_campaign)
+    with sqlite_database.read() as session:
+        reviewer = actor_of(make_account(session, "media1", "media"))
+        with pytest.raises(PermissionDenied):
+            build_template(session, reviewer, "scores", get_campaign(session, slug))
