@@ -36,6 +36,7 @@ from scoring.assets import AssetStore
 from scoring.errors import PermissionDenied, ReviewDeskError, StateRefused
 from scoring.importers.entries import apply_entries_import, plan_entries_import
 from scoring.importers.scores import apply_scores_import, plan_scores_import
+from scoring.importers.templates import build_template
 from scoring.importers.users import apply_users_import, plan_users_import
 from scoring.importers.votes import apply_votes_import, plan_votes_import
 from scoring.permissions import Actor
@@ -510,6 +511,10 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
     publication.casebook: (
         PUBLISH,
         lambda s, a, c, sc: publication.casebook(s, a, c, sc.store),
+    ),
+    build_template: (
+        ORGANISER_READ,
+        lambda s, a, c, sc: build_template(s, a, "scores", c),
     ),
     # the public gallery, its vote and the results notice (SPEC §8)
     public_gallery.public_campaigns: (
