@@ -1,5 +1,6 @@
 """Public gallery and vote (网上展厅与投票): the hall's settings, votes over time, bursts, voids."""
 
+from datetime import date, datetime, time
 from urllib.parse import quote
 
 import pandas as pd
@@ -120,6 +121,29 @@ def _confirm_dialog(settings: dict, opening: bool) -> None:
 
 st.subheader(tr("public_admin.settings"))
 opens, closes = local_time(campaign.vote_opens_at), local_time(campaign.vote_closes_at)
+
+
+def _moment_inputs(end: str, moment: datetime | None) -> tuple[date | None, time | None]:
+    """A date box and a time box for one end ("opens" / "closes") of the voting window.
+
+    One row per end: on a phone each date sits above its time.
+    """
+    left, right = st.columns(2)
+    day = left.date_input(
+        tr(f"public_admin.{end}_day"),
+        value=moment.date() if moment else None,
+        format="YYYY-MM-DD",
+        key=f"vote_{end}_day:{campaign.slug}",
+    )
+    clock = right.time_input(
+        tr(f"public_admin.{end}_time"),
+        value=moment.time() if moment else None,
+        step=300,
+        key=f"vote_{end}_time:{campaign.slug}",
+    )
+    return day, clock
+
+
 with st.form("public_settings_form"):
     gallery = st.toggle(
         tr("public_admin.gallery"),
@@ -134,32 +158,8 @@ with st.form("public_settings_form"):
         key=f"public_fields:{campaign.slug}",
     )
     st.caption(tr("public_admin.fields_help"))
-    left, right = st.columns(2)  # one row per end: on a phone each date sits above its time
-    opens_day = left.date_input(
-        tr("public_admin.opens_day"),
-        value=opens.date() if opens else None,
-        format="YYYY-MM-DD",
-        key=f"vote_opens_day:{campaign.slug}",
-    )
-    opens_clock = right.time_input(
-        tr("public_admin.opens_time"),
-        value=opens.time() if opens else None,
-        step=300,
-        key=f"vote_opens_time:{campaign.slug}",
-    )
-    left, right = st.columns(2)
-    closes_day = left.date_input(
-        tr("public_admin.closes_day"),
-        value=closes.date() if closes else None,
-        format="YYYY-MM-DD",
-        key=f"vote_closes_day:{campaign.slug}",
-    )
-    closes_clock = right.time_input(
-        tr("public_admin.closes_time"),
-        value=closes.time() if closes else None,
-        step=300,
-        key=f"vote_closes_time:{campaign.slug}",
-    )
+    opens_day, opens_clock = _moment_inputs("opens", opens)
+    closes_day, closes_clock = _moment_inputs("closes", closes)
     st.caption(tr("public_admin.window_help"))
     submitted = st.form_submit_button(tr("public_admin.save"), type="primary")
 if submitted:
