@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from scoring.errors import ValidationFailed
+from scoring.importers.scores import apply_scores_import
 from scoring.services.assignments import assign
 from scoring.services.audit import check_chain
 from scoring.services.campaigns import panel_component, rubric
@@ -27,7 +28,7 @@ from scoring.storage.models import (
     ScoreSheet,
 )
 from tests.factories import ORGANISER, make_campaign, make_entry
-from tests.importers.import_helpers import row_counts, run_import, write_csv
+from tests.importers.import_helpers import CLI, plan, row_counts, run_import, write_csv
 
 HEADER = ["reviewer", "code", "criterion", "score", "comment"]
 SLUGS = ("test-2020", "twin-2020")
@@ -282,3 +283,24 @@ def test_the_row_numbers_follow_the_file_on_a_large_import(twins, tmp_path):
     assert (problems[0].row, problems[0].key) == (3, "scores.duplicate")
     assert (problems[-1].row, problems[-1].key) == (1502, "scores.unknown_reviewer")
     assert len(problems) == 1500
+
+
+def test_the_progress_callback_reaches_every_sheet_and_changes_nothing(twins, tmp_path):
+    """The intake page's bar is drawn from these calls: they rise and end at the total.
+
+    A small file may be written between two browser frames, so the browser test cannot
+    always see the bar; this is where its counts are held to the sheets of the file.
+    """
+    calls: list[tuple[int, int]] = []
+    path = write_csv(tmp_path / "first.csv", HEADER, FIRST)
+    checked = plan(twins, "scores", path, slug=SLUGS[0], submit=True)
+    twins.write(
+        lambda session: apply_scores_import(
+            session, CLI, checked, progress=lambda done, total: calls.append((done, total))
+        )
+    )
+    sheets = {(row[0].lower(), row[1]) for row in FIRST}
+    assert calls and calls[-1] == (len(sheets), len(sheets)), calls
+    assert [done for done, _ in calls] == sorted({done for done, _ in calls}), calls
+    reference_import(twins, SLUGS[1], FIRST, submit=True)
+    assert stored(twins, SLUGS[0]) == stored(twins, SLUGS[1])
