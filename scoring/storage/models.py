@@ -78,9 +78,13 @@ class Campaign(SQLModel, table=True):
     notice_snapshot_id: int | None = None
     """The snapshot whose results notice (结果公示) is public; shown only while it is in force."""
     notice_published_at: datetime | None = None
+    intake_opens_on: str | None = Field(default=None, max_length=10)
+    intake_closes_on: str | None = Field(default=None, max_length=10)
     review_opens_on: str | None = Field(default=None, max_length=10)
     review_closes_on: str | None = Field(default=None, max_length=10)
     announce_on: str | None = Field(default=None, max_length=10)
+    comment_at_extremes: bool = False
+    """A score in the top or bottom tenth of a criterion's range needs that criterion's comment."""
     finalised_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -153,6 +157,8 @@ class Criterion(SQLModel, table=True):
     max_points: float
     step: float = 1.0
     position: int = 0
+    levels: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Level descriptors shown beside the input: ``{"label", "low", "high"}``, best first."""
 
 
 class GroupQuota(SQLModel, table=True):
@@ -402,6 +408,7 @@ class Score(SQLModel, table=True):
     sheet_id: int = Field(foreign_key="score_sheet.id", index=True)
     criterion_id: int = Field(foreign_key="criterion.id", index=True)
     points: float
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class AwardDecision(SQLModel, table=True):
