@@ -170,6 +170,9 @@ can_see_standings = is_organiser
 """Standings, snapshots and other reviewers' scores: organisers only (SPEC §1), any state."""
 can_read_entry = is_organiser | (is_reviewer & is_assigned)
 """Organisers read every entry; reviewers only those assigned to them."""
+can_read_materials = is_organiser | (is_reviewer & is_assigned & not_conflicted)
+"""Materials in bulk (a zip, an entry's dossier PDF): organisers every entry, reviewers only an
+entry assigned to them that they have not declared a conflict on, in any state."""
 can_read_own_work = is_reviewer
 """A reviewer's own progress, conflicts and sheets."""
 can_read_own_sheet = is_reviewer & is_assigned
