@@ -188,6 +188,71 @@ def cmd_casebook(args: argparse.Namespace) -> None:
     _write_pdf(Path(args.out), lambda s: casebook(s, CLI, get_campaign(s, args.campaign), store))
 
 
+def _campaign_slug(args: argparse.Namespace) -> str:
+    """The campaign as every command takes it (``SLUG``), or as ``--campaign SLUG``."""
+    named = {slug for slug in (args.campaign, args.campaign_option) if slug}
+    if len(named) > 1:
+        raise ValidationFailed("materials.campaign_twice")
+    if not named:
+        raise ValidationFailed("materials.campaign_missing", command=args.command)
+    return named.pop()
+
+
+def _write_streamed(out: Path, write: Callable[[object], object]) -> object:
+    """Write a file chunk by chunk beside the target, then rename: no half file on failure."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    try:
+        with partial.open("wb") as handle:
+            result = write(handle)
+        partial.replace(out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def cmd_materials(args: argparse.Namespace) -> None:
+    """Chosen entries' images and materials as one zip, named by entry code (read only)."""
+    from scoring.services.materials import plan_bundle, write_bundle_zip
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".zip":
+        raise ValidationFailed("materials.zip_suffix", path=str(out))
+    codes = _codes(args.codes) if args.codes is not None else None
+    with context.database().read() as session:  # the plan only; files are copied after
+        bundle = plan_bundle(session, CLI, get_campaign(session, _campaign_slug(args)), codes)
+    store, lang = context.asset_store(), get_settings().language
+    report = _write_streamed(out, lambda handle: write_bundle_zip(bundle, store, handle, lang))
+    _say("materials.zip_written", path=str(out), entries=len(bundle.codes), files=report.included)
+    if report.missing:
+        names = ", ".join(f"{line.file.code}/{line.file.filename}" for line in report.missing)
+        print(
+            translate("materials.zip_missing", lang, count=len(report.missing), names=names),
+            file=sys.stderr,
+        )
+
+
+def cmd_dossier(args: argparse.Namespace) -> None:
+    """One entry's cover, images and PDF materials as one PDF (read only)."""
+    from scoring.services.materials import plan_dossier, write_dossier_pdf
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        raise ValidationFailed("publication.pdf_suffix", path=str(out))
+    store, lang = context.asset_store(), get_settings().language
+    with context.database().read() as session:
+        campaign = get_campaign(session, _campaign_slug(args))
+        dossier = plan_dossier(session, CLI, campaign, args.code, store)
+    report = _write_streamed(out, lambda handle: write_dossier_pdf(dossier, handle, lang))
+    _say("materials.dossier_written", path=str(out), pages=report.pages)
+    if report.skipped:
+        print(
+            translate("materials.dossier_skipped", lang, names=", ".join(report.skipped)),
+            file=sys.stderr,
+        )
+
+
 def cmd_verify(args: argparse.Namespace) -> None:
     """Check a file against itself, then against --sha or the stored snapshot (--db)."""
     from scoring.export.verify import UnreadableExport, check_export, is_sha256, read_export
@@ -611,6 +676,20 @@ def build_parser() -> argparse.ArgumentParser:
         document.add_argument("campaign")
         document.add_argument("--out", required=True, help="the .pdf file to write")
         document.set_defaults(run=run)
+
+    bulk = commands.add_parser("materials", help="chosen entries' files as one zip, by code")
+    bulk.add_argument("campaign", nargs="?")
+    bulk.add_argument("--campaign", dest="campaign_option", metavar="SLUG")
+    bulk.add_argument("--codes", help="comma-separated entry codes (default: every entry)")
+    bulk.add_argument("--out", required=True, help="the .zip file to write")
+    bulk.set_defaults(run=cmd_materials)
+
+    dossier = commands.add_parser("dossier", help="one entry's cover, images and PDFs as one PDF")
+    dossier.add_argument("campaign", nargs="?")
+    dossier.add_argument("--campaign", dest="campaign_option", metavar="SLUG")
+    dossier.add_argument("--code", required=True, help="the entry's code")
+    dossier.add_argument("--out", required=True, help="the .pdf file to write")
+    dossier.set_defaults(run=cmd_dossier)
 
     verify = commands.add_parser(
         "verify", help="check an export against its own sheets, a published hash or the database"
