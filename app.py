@@ -206,6 +206,11 @@ def _pages_for(role: str, translate: MarkdownTranslator) -> list[st.Page]:
             icon=":material/assignment_ind:",
         ),
         st.Page(
+            "pages/progress.py",
+            title=translate("team_progress.nav"),
+            icon=":material/groups:",
+        ),
+        st.Page(
             "pages/standings.py", title=translate("nav.standings"), icon=":material/leaderboard:"
         ),
         st.Page("pages/meeting.py", title=translate("nav_review.meeting"), icon=":material/forum:"),

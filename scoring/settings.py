@@ -11,7 +11,7 @@ import secrets
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,6 +63,33 @@ class Settings(BaseSettings):
         description="PostgreSQL connections each app server keeps open (10 more at peak). "
         "50 lets 50 reviewers save at once without opening a connection per save; with N "
         "servers, the database's max_connections must exceed N x (pool_size + 10).",
+    )
+
+    # Reminder e-mails to reviewers who are behind (progress page, `reviewdesk remind`).
+    # Unset host or sender: reminders are off and the page offers a list to copy instead.
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for reminder e-mails; unset: no e-mail is sent."
+    )
+    smtp_port: int | None = Field(
+        default=None, ge=1, le=65535, description="SMTP port; unset: 465 with SMTP_SSL, else 587."
+    )
+    smtp_user: str | None = Field(default=None, description="SMTP login; unset: no login.")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password; never shown, logged or audited."
+    )
+    smtp_from: str | None = Field(
+        default=None,
+        description="Sender of reminder e-mails, e.g. 评审办公室 <office@example.org>.",
+    )
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade a plain connection with STARTTLS (ignored with SSL)."
+    )
+    smtp_ssl: bool = Field(
+        default=False, description="Connect with TLS from the start (SMTPS, usually port 465)."
+    )
+    app_url: str | None = Field(
+        default=None,
+        description="The app's address as reviewers open it, named in reminder e-mails.",
     )
 
     @property
