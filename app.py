@@ -201,6 +201,11 @@ def _pages_for(role: str, translate: MarkdownTranslator) -> list[st.Page]:
         ),
         gallery,
         st.Page(
+            "pages/materials.py",
+            title=translate("materials.nav"),
+            icon=":material/folder_zip:",
+        ),
+        st.Page(
             "pages/assign.py",
             title=translate("nav_review.assign"),
             icon=":material/assignment_ind:",
