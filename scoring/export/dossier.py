@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable
-from contextlib import ExitStack
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from pypdf import PdfReader, PdfWriter
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -194,6 +196,28 @@ def _cover(dossier: Dossier, parts: list[_Part], text: Text, font: str) -> bytes
     return buffer.getvalue()
 
 
+_BINARY = threading.Lock()
+
+
+@contextmanager
+def _binary_streams() -> Iterator[None]:
+    """Embed a picture's JPEG bytes as they are instead of ASCII85-encoded.
+
+    reportlab encodes each embedded JPEG in ASCII85 by default, in pure Python when its
+    optional C accelerator is not installed: about 4 s per MB, so a dossier of four photos
+    took over a minute (measured). The switch is global in reportlab and read when a
+    picture is drawn, so it is flipped only around drawing one, under a lock; a PDF drawn
+    meanwhile elsewhere at worst gets a binary stream too, which every PDF reader reads.
+    """
+    with _BINARY:
+        before = rl_config.useA85
+        rl_config.useA85 = 0
+        try:
+            yield
+        finally:
+            rl_config.useA85 = before
+
+
 def _fitted_picture(pdf: Canvas, path: Path, caption: str, font: str) -> None:
     """One image scaled to fit the page inside the margins, centred, with its caption."""
     width, height = A4
@@ -201,15 +225,16 @@ def _fitted_picture(pdf: Canvas, path: Path, caption: str, font: str) -> None:
     pdf.setFillColor(INK)
     pdf.drawString(MARGIN, height - MARGIN + 4 * mm, wrap(caption, font, 9, width - 2 * MARGIN)[0])
     box_w, box_h = width - 2 * MARGIN, height - 2 * MARGIN - 4 * mm
-    pdf.drawImage(
-        str(path),
-        MARGIN,
-        MARGIN,
-        width=box_w,
-        height=box_h,
-        preserveAspectRatio=True,
-        anchor="c",
-    )
+    with _binary_streams():
+        pdf.drawImage(
+            str(path),
+            MARGIN,
+            MARGIN,
+            width=box_w,
+            height=box_h,
+            preserveAspectRatio=True,
+            anchor="c",
+        )
 
 
 def _note(pdf: Canvas, lines: list[str], font: str) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from pypdf import PdfReader
+from reportlab import rl_config
 from reportlab.pdfgen.canvas import Canvas
 from sqlmodel import select
 
@@ -302,9 +303,11 @@ def test_the_dossier_has_a_cover_its_images_and_its_pdf_pages_and_a_note_for_a_b
     with database.read() as session:
         dossier = plan_dossier(session, scene["organiser"], _campaign(session), "QD-001", store)
     out = tmp_path / "dossier.pdf"
+    before = rl_config.useA85
     with out.open("wb") as handle:
         report = write_dossier_pdf(dossier, handle, "zh")
     reader = PdfReader(out)
+    assert rl_config.useA85 == before  # pictures are embedded binary; reportlab's switch restored
     # cover + 2 images + 2 pages of 方案 + a note for 坏文件 + 3 pages of 报告 (xlsx: cover only)
     assert report.cover_pages == 1
     assert len(reader.pages) == report.pages == 1 + 2 + 2 + 1 + 3
