@@ -1,5 +1,7 @@
 """Campaign set-up: create from a campaign file or a form; edit groups, weights and rubric."""
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -14,8 +16,15 @@ from pages._shared import (
 )
 from scoring import context
 from scoring.errors import StaleEdit
+from scoring.literal import markdown_literal
 from scoring.permissions import can_manage
-from scoring.services.campaigns import create_campaign, parse_campaign_toml
+from scoring.services.campaigns import (
+    STAGE_DATES,
+    create_campaign,
+    levels_text,
+    parse_campaign_toml,
+    parse_levels,
+)
 from scoring.services.setup import SetupView, setup_view, update_campaign
 from scoring.storage.models import GROUPINGS
 
@@ -95,6 +104,61 @@ def _create() -> None:
                 st.success(tr("cli.campaign_created", slug=created.slug, name=created.name))
 
 
+def _stage_dates(definition: dict, slug: str) -> dict[str, str | None]:
+    """One date box per stage date, empty where none is set; ISO days back.
+
+    ``slug`` carries the set-up version too: after a save the boxes show what was stored."""
+    st.markdown(f"**{tr('guidance.stage_dates')}**")
+    boxes = st.columns(len(STAGE_DATES))
+    chosen = {}
+    for box, field in zip(boxes, STAGE_DATES, strict=True):
+        stored = definition.get(field)
+        picked = box.date_input(
+            tr(f"stage_date.{field}"),
+            value=date.fromisoformat(stored) if stored else None,
+            min_value=date(2000, 1, 1),
+            max_value=date(2099, 12, 31),
+            format="YYYY-MM-DD",
+            key=f"{field}_{slug}",
+        )
+        chosen[field] = picked.isoformat() if picked else None
+    return chosen
+
+
+def _level_boxes(definition: dict, slug: str) -> dict[tuple[str, str], str]:
+    """A text box per criterion for its levels (``优 26-30; 良 20-25``), read by scoring/.
+
+    Boxes rather than a column of the rubric table: a phone shows them whole, and a
+    criterion added in the table gets its box once it is saved.
+    """
+    st.markdown(f"**{tr('guidance.levels')}**")
+    st.caption(tr("guidance.levels_help"))
+    typed = {}
+    for crit in definition["criteria"]:
+        panel = tr(f"panel.{crit['panel']}")
+        label = f"{panel} · {markdown_literal(crit['name'])} (0–{crit['max_points']:g})"
+        typed[(crit["panel"], str(crit["key"]))] = st.text_input(
+            label,
+            value=levels_text(crit.get("levels")),
+            key=f"levels_{slug}_{crit['panel']}_{crit['key']}",
+            max_chars=300,
+        )
+    return typed
+
+
+def _with_levels(criteria: list[dict], typed: dict[tuple[str, str], str]) -> list[dict]:
+    """The rubric rows with their levels read from the boxes (a new row has none yet)."""
+    return [
+        {
+            **crit,
+            "levels": parse_levels(typed[key], str(crit.get("name") or crit["key"]))
+            if (key := (crit["panel"], str(crit["key"]))) in typed
+            else [],
+        }
+        for crit in criteria
+    ]
+
+
 def _loaded_view(campaign) -> SetupView:
     """The set-up as it was when this tab opened it: the form edits that version, not a newer
     one read on the submit rerun, so a concurrent save is detected instead of overwritten."""
@@ -164,6 +228,12 @@ def _edit(campaign) -> None:
             value=int(definition["max_entries_per_applicant_per_domain"]),
         )
         blind = st.toggle(tr("setup.blind_review"), value=bool(definition["blind_review"]))
+        extremes = st.toggle(
+            tr("guidance.comment_at_extremes"),
+            value=bool(definition.get("comment_at_extremes")),
+            help=tr("guidance.comment_at_extremes_help"),
+        )
+        dates = _stage_dates(definition, f"{campaign.slug}_{view.version}")
 
         st.markdown(f"**{tr('setup.components')}**")
         components = st.data_editor(
@@ -192,7 +262,11 @@ def _edit(campaign) -> None:
         )
         st.markdown(f"**{tr('setup.rubric')}**")
         criteria = st.data_editor(
-            pd.DataFrame(definition["criteria"]),
+            # Levels have their own boxes below: a list in a table cell is no way to edit them.
+            pd.DataFrame(
+                [{k: v for k, v in c.items() if k != "levels"} for c in definition["criteria"]],
+                columns=["panel", "key", "name", "description", "max_points", "step"],
+            ),
             key=f"criteria_{campaign.slug}",
             hide_index=True,
             width="stretch",
@@ -214,6 +288,7 @@ def _edit(campaign) -> None:
                 ),
             },
         )
+        typed_levels = _level_boxes(definition, f"{campaign.slug}_{view.version}")
         confirmed = False
         if started:
             confirmed = st.checkbox(tr("setup.confirm"), help=tr("setup.confirm_help"))
@@ -232,6 +307,8 @@ def _edit(campaign) -> None:
                 "min_images": int(min_images),
                 "max_entries_per_applicant_per_domain": int(per_applicant),
                 "blind_review": bool(blind),
+                "comment_at_extremes": bool(extremes),
+                **dates,
                 "components": [
                     {
                         **row,
@@ -255,12 +332,19 @@ def _edit(campaign) -> None:
                 if isinstance(error, StaleEdit):
                     st.session_state[f"setup_stale_{campaign.slug}"] = True
 
-            ok, changed = run_write(
-                lambda s: update_campaign(
-                    s, actor, campaign, data, expected_version=view.version, confirmed=confirmed
-                ),
-                on_error=_on_error,
-            )
+            def _work(session):
+                # Read inside the write: a box that cannot be read is refused like any problem.
+                edited = {**data, "criteria": _with_levels(data["criteria"], typed_levels)}
+                return update_campaign(
+                    session,
+                    actor,
+                    campaign,
+                    edited,
+                    expected_version=view.version,
+                    confirmed=confirmed,
+                )
+
+            ok, changed = run_write(_work, on_error=_on_error)
             if ok:
                 _forget_view(campaign)
                 st.success(in_campaign(tr("setup.saved", count=len(changed or []))))

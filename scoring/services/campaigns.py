@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from datetime import date, datetime
+from itertools import pairwise
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -12,7 +14,7 @@ from sqlmodel import Session, col, select
 from scoring.engine.analysis import ordered_groups
 from scoring.engine.method import Component as MethodComponent
 from scoring.engine.method import Method, Override
-from scoring.errors import NotFound, ValidationFailed
+from scoring.errors import Names, NotFound, ValidationFailed
 from scoring.importers.report import Report
 from scoring.permissions import Actor, can_list_entries, can_manage
 from scoring.services import audit
@@ -35,6 +37,17 @@ from scoring.storage.models import (
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9\-]{1,63}$")
 AGGREGATES = ("mean", "trimmed", "median")
 NORMALISATIONS = ("none", "zscore")
+STAGE_DATES = (
+    "intake_opens_on",
+    "intake_closes_on",
+    "review_opens_on",
+    "review_closes_on",
+    "announce_on",
+)
+"""The campaign's stage dates (a day each, ISO ``2020-11-02``), in the order the stages run."""
+LEVEL_LABEL_LENGTH = 12
+"""A level's label sits beside a number box on a phone: 优, 良好, "very good", not a sentence."""
+MAX_LEVELS = 10
 
 
 def _is_multiple(value: float, step: float) -> bool:
@@ -56,6 +69,187 @@ def _names(value: Any, field: str, report: Report) -> list[str]:
     return names
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def level_problems(crit: dict[str, Any], where: str, report: Report) -> list[dict[str, Any]]:
+    """A criterion's level descriptors checked into ``report``; the levels best first.
+
+    Each level is ``{label, low, high}``: a short, non-empty label and a range inside
+    0..max_points on the criterion's step, ``low <= high``, no two ranges overlapping (gaps are
+    allowed: a descriptor is guidance, not a rule). Every message names the criterion and the
+    level. The levels are kept best first (highest range first), whatever order they came in.
+    """
+    levels = crit.get("levels")
+    if levels is None:
+        return []
+    name = str(crit.get("name") or crit.get("key") or where)
+    column = f"{where}.levels"
+    if not isinstance(levels, list) or not all(isinstance(level, dict) for level in levels):
+        report.add("guidance.levels_not_list", column=column, criterion=name)
+        return []
+    if len(levels) > MAX_LEVELS:
+        report.add("guidance.too_many_levels", column=column, criterion=name, most=MAX_LEVELS)
+    maximum, step = crit.get("max_points"), crit.get("step", 1)
+    ranged = _number(maximum) and maximum > 0 and _number(step) and step > 0
+    good: list[dict[str, Any]] = []
+    labels: set[str] = set()
+    for index, level in enumerate(levels, start=1):
+        label = str(level.get("label") or "").strip()
+        shown = label or str(index)
+        params = {"column": f"{column}[{index}]", "criterion": name, "level": shown}
+        if not label:
+            report.add("guidance.level_label_empty", **params)
+        elif len(label) > LEVEL_LABEL_LENGTH:
+            report.add("guidance.level_label_long", most=LEVEL_LABEL_LENGTH, **params)
+        elif label in labels:
+            report.add("guidance.level_label_twice", **params)
+        labels.add(label)
+        low, high = level.get("low"), level.get("high")
+        if not (_number(low) and _number(high)):
+            report.add("guidance.level_not_numbers", **params)
+            continue
+        if low > high:
+            report.add("guidance.level_low_above_high", low=f"{low:g}", high=f"{high:g}", **params)
+            continue
+        if ranged and (low < 0 or high > maximum):
+            report.add(
+                "guidance.level_outside",
+                low=f"{low:g}",
+                high=f"{high:g}",
+                maximum=f"{maximum:g}",
+                **params,
+            )
+            continue
+        if ranged and not (_is_multiple(low, step) and _is_multiple(high, step)):
+            report.add(
+                "guidance.level_off_step",
+                low=f"{low:g}",
+                high=f"{high:g}",
+                step=f"{step:g}",
+                **params,
+            )
+            continue
+        good.append({"label": label, "low": low, "high": high})
+    good.sort(key=lambda level: (-level["high"], -level["low"]))
+    for upper, lower in pairwise(good):
+        if lower["high"] >= upper["low"]:
+            report.add(
+                "guidance.levels_overlap",
+                column=column,
+                criterion=name,
+                level=upper["label"],
+                other=lower["label"],
+            )
+    return good
+
+
+def parse_levels(text: str, criterion: str) -> list[dict[str, Any]]:
+    """``优 26-30; 良 20-25`` (as the set-up page's rubric table writes them) as level dicts.
+
+    Parts are separated by ``;``, ``,`` (or their full-width forms) or a new line; each is a
+    label and a range ``low-high`` (``–``, ``~`` and ``～`` also separate the two), or a label
+    and one number. Only the form
+    is checked here; the ranges are checked with the campaign (``level_problems``).
+    """
+    levels = []
+    for part in re.split(r"[;；,，\n]", text or ""):
+        part = part.strip()
+        if not part:
+            continue
+        found = re.fullmatch(
+            r"(?P<label>.*?)\s*(?P<low>\d+(?:\.\d+)?)\s*(?:[-–~～]\s*(?P<high>\d+(?:\.\d+)?))?",
+            part,
+        )
+        if found is None or not found["label"].strip():
+            raise ValidationFailed("guidance.bad_levels_text", criterion=criterion, part=part)
+        low = float(found["low"])
+        high = float(found["high"]) if found["high"] is not None else low
+        levels.append({"label": found["label"].strip(), "low": _plain(low), "high": _plain(high)})
+    return levels
+
+
+def _plain(value: float) -> int | float:
+    """26.0 as 26: a level written back into a campaign file reads as it was typed."""
+    return int(value) if float(value).is_integer() else value
+
+
+def levels_text(levels: list[dict[str, Any]] | None) -> str:
+    """Levels as the text ``parse_levels`` reads: ``优 26-30; 良 20-25``."""
+    parts = []
+    for level in levels or []:
+        low, high = _plain(level["low"]), _plain(level["high"])
+        span = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+        parts.append(f"{level['label']} {span}")
+    return "; ".join(parts)
+
+
+def stage_dates(data: dict[str, Any], report: Report) -> dict[str, str | None]:
+    """The campaign's stage dates as ISO day strings, checked into ``report``.
+
+    A date is ``"2020-11-02"`` or a TOML date. Where given, the stages run in order intake,
+    vote, review, announcement: each stage opens no earlier than the one before opened and
+    closes no earlier than the one before closed, and intake and review each close no earlier
+    than they open (voting, from ``vote_opens``/``vote_closes`` by their Beijing day, is
+    checked with its times in ``public_settings``). Stages may overlap: votes may still come
+    in while the review starts. A message names the two dates out of order.
+    """
+    found: dict[str, str | None] = {}
+    for field in STAGE_DATES:
+        value = data.get(field)
+        if value is None or value == "":
+            found[field] = None
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            found[field] = value.isoformat()
+        else:
+            try:
+                found[field] = date.fromisoformat(str(value).strip()).isoformat()
+            except ValueError:
+                report.add("guidance.bad_date", column=field, value=str(value))
+                found[field] = None
+    vote_opens, vote_closes = _vote_day(data.get("vote_opens")), _vote_day(data.get("vote_closes"))
+    stages = [
+        (
+            ("intake_opens_on", found["intake_opens_on"]),
+            ("intake_closes_on", found["intake_closes_on"]),
+        ),
+        (("vote_opens", vote_opens), ("vote_closes", vote_closes)),
+        (
+            ("review_opens_on", found["review_opens_on"]),
+            ("review_closes_on", found["review_closes_on"]),
+        ),
+        (("announce_on", found["announce_on"]), ("announce_on", found["announce_on"])),
+    ]
+    pairs = [stages[0], stages[2]]  # intake and review each close no earlier than they open
+    for chain in ([s[0] for s in stages], [s[1] for s in stages]):
+        given = [(field, day) for field, day in chain if day is not None]
+        pairs += list(pairwise(given))
+    for (earlier, first), (later, second) in pairs:
+        if first is not None and second is not None and second < first:
+            report.add(
+                "guidance.stage_order",
+                column=later,
+                earlier=Names("stage_date", (earlier,)),
+                earlier_date=first,
+                later=Names("stage_date", (later,)),
+                later_date=second,
+            )
+    return found
+
+
+def _vote_day(value: Any) -> str | None:
+    """The Beijing day of a campaign file's voting time (checked in ``public_settings``)."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, str) and len(value.strip()) >= 10:
+        try:
+            return date.fromisoformat(value.strip()[:10]).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
 def validate_campaign_data(data: dict[str, Any]) -> Report:
     """Every problem of a campaign definition, so the organiser can fix them all at once."""
     report = Report()
@@ -66,6 +260,9 @@ def validate_campaign_data(data: dict[str, Any]) -> Report:
         report.add("campaign.required", column="name")
     if not isinstance(data.get("year"), int) or not 1900 <= data["year"] <= 2999:
         report.add("campaign.bad_year", column="year")
+    if not isinstance(data.get("comment_at_extremes", False), bool):
+        report.add("guidance.not_a_switch", column="comment_at_extremes")
+    stage_dates(data, report)
     _names(data.get("categories"), "categories", report)
     _names(data.get("domains"), "domains", report)
     for field in ("vote_group", "rank_group"):
@@ -150,6 +347,7 @@ def validate_campaign_data(data: dict[str, Any]) -> Report:
             report.add("campaign.bad_points", column=f"{where}.max_points", value=max_points)
         elif not isinstance(step, int | float) or step <= 0 or not _is_multiple(max_points, step):
             report.add("campaign.bad_step", column=f"{where}.step", value=step)
+        level_problems(crit, where, report)
     for panel in panels:
         if not any(c.get("panel") == panel for c in data.get("criteria") or []):
             report.add("campaign.panel_without_rubric", column="criteria", panel=panel)
@@ -185,9 +383,8 @@ def create_campaign(session: Session, actor: Actor, data: dict[str, Any]) -> Cam
         blind_review=bool(data.get("blind_review", False)),
         public_gallery=bool(data.get("public_gallery", False)),
         **campaign_file_settings(data, Report()),
-        review_opens_on=data.get("review_opens_on"),
-        review_closes_on=data.get("review_closes_on"),
-        announce_on=data.get("announce_on"),
+        **stage_dates(data, Report()),
+        comment_at_extremes=bool(data.get("comment_at_extremes", False)),
     )
     session.add(campaign)
     session.flush()
@@ -221,6 +418,7 @@ def create_campaign(session: Session, actor: Actor, data: dict[str, Any]) -> Cam
                 max_points=float(crit["max_points"]),
                 step=float(crit.get("step", 1)),
                 position=position,
+                levels=level_problems(crit, "", Report()),
             )
         )
     audit.record(

@@ -26,7 +26,13 @@ from scoring.services import audit
 from scoring.services.campaigns import panel_component, rubric
 from scoring.services.entries import entries_frame, entry_by_code, first_images
 from scoring.services.guard import authorise, authorise_campaign
-from scoring.services.sheets import find_sheet, is_conflicted, sheet_points, total_of
+from scoring.services.sheets import (
+    find_sheet,
+    is_conflicted,
+    sheet_comments,
+    sheet_points,
+    total_of,
+)
 from scoring.storage.models import (
     Assignment,
     Campaign,
@@ -74,11 +80,15 @@ class EntryView:
 
 @dataclass(frozen=True)
 class CriterionView:
+    """A criterion as the score sheet shows it; ``levels`` are its descriptors, best first
+    (``{"label", "low", "high"}``), guidance beside the input that changes no score."""
+
     key: str
     name: str
     description: str
     max_points: float
     step: float
+    levels: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,8 @@ class SheetView:
     ``version`` is what the browser sends back on save, so a save from a stale tab is refused
     instead of silently overwriting a newer one. ``spread`` holds the panel's anonymised
     totals for the entry while a review-meeting round is open and this reviewer has
-    submitted; otherwise it is None.
+    submitted; otherwise it is None. ``comments`` are the per-criterion comments by key;
+    ``comment_at_extremes`` says whether a submission needs them where ``needs_comment`` says.
     """
 
     entry_id: int
@@ -102,6 +113,8 @@ class SheetView:
     lock_reason: str
     finalised: bool
     spread: list[float] | None
+    comments: dict[str, str] = field(default_factory=dict)
+    comment_at_extremes: bool = False
 
     @property
     def editable(self) -> bool:
@@ -208,7 +221,7 @@ def sheet_view(session: Session, actor: Actor, campaign: Campaign, code: str) ->
     if component is None:
         raise ValidationFailed("sheet.no_panel", panel=actor.role)
     criteria = [
-        CriterionView(c.key, c.name, c.description, c.max_points, c.step)
+        CriterionView(c.key, c.name, c.description, c.max_points, c.step, list(c.levels or []))
         for c in rubric(session, component.id)
     ]
     sheet = find_sheet(session, actor.account_id, entry.id)
@@ -228,6 +241,8 @@ def sheet_view(session: Session, actor: Actor, campaign: Campaign, code: str) ->
         lock_reason=component.lock_reason or "",
         finalised=campaign.finalised_at is not None,
         spread=spread,
+        comments=sheet_comments(session, sheet) if sheet else {},
+        comment_at_extremes=bool(campaign.comment_at_extremes),
     )
 
 

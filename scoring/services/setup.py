@@ -17,10 +17,20 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from scoring.errors import StaleEdit, ValidationFailed
+from scoring.importers.report import Report
 from scoring.permissions import Actor, can_edit_setup, can_manage
 from scoring.services import audit
-from scoring.services.campaigns import categories, components, domains, validate_campaign_data
+from scoring.services.campaigns import (
+    STAGE_DATES,
+    categories,
+    components,
+    domains,
+    level_problems,
+    stage_dates,
+    validate_campaign_data,
+)
 from scoring.services.guard import authorise_campaign
+from scoring.services.public_settings import local_text
 from scoring.storage.models import (
     AuditEvent,
     Campaign,
@@ -43,9 +53,14 @@ SETTINGS = (
     "min_images",
     "max_entries_per_applicant_per_domain",
     "blind_review",
+    "comment_at_extremes",
+    *STAGE_DATES,
 )
 COMPONENT_FIELDS = ("kind", "weight", "aggregate", "trim", "normalise", "min_reviews")
 CRITERION_FIELDS = ("name", "description", "max_points", "step")
+GUIDANCE_FIELDS = ("levels",)
+"""What a criterion carries that changes no score: editable once scoring started without the
+confirmation weights and ranges need (docs/decisions.md, "Score guidance")."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,7 @@ def campaign_definition(session: Session, campaign: Campaign) -> dict[str, Any]:
                     "description": criterion.description,
                     "max_points": criterion.max_points,
                     "step": criterion.step,
+                    "levels": [dict(level) for level in criterion.levels or []],
                 }
             )
     return {
@@ -127,6 +143,28 @@ def campaign_definition(session: Session, campaign: Campaign) -> dict[str, Any]:
         ],
         "criteria": criteria,
     }
+
+
+def _scored_part(criteria: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The criteria without their guidance: what a change of needs confirming once scored."""
+    return [{k: v for k, v in c.items() if k not in GUIDANCE_FIELDS} for c in criteria or []]
+
+
+def _normalised(data: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as ``campaign_definition`` would read it back once stored, so that only real
+    changes count as changes: dates as ISO days, levels best first, and a criterion that does
+    not mention its levels keeping the ones it has (an edit made before levels existed)."""
+    dates = stage_dates(data, Report())
+    data = {**data, **{field: dates[field] for field in STAGE_DATES if field in data}}
+    if "criteria" not in data:
+        return data
+    had = {(c["panel"], str(c["key"])): c.get("levels", []) for c in before["criteria"]}
+    criteria = []
+    for crit in data["criteria"]:
+        if "levels" not in crit:
+            crit = {**crit, "levels": had.get((crit.get("panel"), str(crit.get("key"))), [])}
+        criteria.append({**crit, "levels": level_problems(crit, "", Report())})
+    return {**data, "criteria": criteria}
 
 
 def scoring_started(session: Session, campaign: Campaign) -> bool:
@@ -193,8 +231,14 @@ def update_campaign(
     if setup_version(session, campaign) != expected_version:
         raise StaleEdit("setup.stale", slug=campaign.slug)
     data = {**data, "slug": campaign.slug}
-    validate_campaign_data(data).raise_if_invalid(campaign.slug)
+    # The voting window is set on its own page; it still orders against the stage dates here.
+    window = {
+        "vote_opens": local_text(campaign.vote_opens_at) or None,
+        "vote_closes": local_text(campaign.vote_closes_at) or None,
+    }
+    validate_campaign_data({**data, **window}).raise_if_invalid(campaign.slug)
     before = campaign_definition(session, campaign)
+    data = _normalised(data, before)
     changed = [
         section
         for section in (*SETTINGS, "categories", "domains", "components", "criteria")
@@ -203,7 +247,11 @@ def update_campaign(
     if not changed:
         return []
     started = scoring_started(session, campaign)
-    if started and not confirmed and {"components", "criteria"} & set(changed):
+    scored_change = "components" in changed or (
+        "criteria" in changed
+        and _scored_part(before["criteria"]) != _scored_part(data.get("criteria"))
+    )
+    if started and not confirmed and scored_change:
         raise ValidationFailed("setup.confirm_needed")
 
     for name in SETTINGS:
@@ -279,6 +327,7 @@ def update_campaign(
             criterion.name = str(crit["name"]).strip()
             criterion.description = str(crit.get("description", "")).strip()
             criterion.max_points, criterion.step, criterion.position = maximum, step, position
+            criterion.levels = level_problems(crit, "", Report())
             session.add(criterion)
     audit.record(
         session,

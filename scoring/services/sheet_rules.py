@@ -9,9 +9,9 @@ audited only when it changes the points or the status, with the same old and new
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from scoring.errors import Names, ValidationFailed
 from scoring.storage.models import Criterion
@@ -95,3 +95,81 @@ def sheet_outcome(
         audit_new={"status": status, "points": merged},
         changed=changed,
     )
+
+
+#: The share of a criterion's range at either end that asks for a comment, when the campaign
+#: says so (``Campaign.comment_at_extremes``): 27 or more of 30, or 3 or less.
+EXTREME_SHARE = 0.1
+
+
+class _Ranged(Protocol):
+    """Anything with a criterion's maximum: a ``Criterion``, a ``RubricItem``, a view."""
+
+    max_points: float
+
+
+def needs_comment(criterion: _Ranged, points: float | None, at_extremes: bool) -> bool:
+    """Whether ``points`` on ``criterion`` need that criterion's comment before a submission.
+
+    The one home of the rule: the save refuses a submission without the comment, and the
+    score page marks the box as required with the same call. ``at_extremes`` is the
+    campaign's ``comment_at_extremes``. A score in the top or bottom tenth of the range
+    (``>= 0.9 * max`` or ``<= 0.1 * max``) is the one a panel asks a reviewer to justify.
+    """
+    if not at_extremes or points is None:
+        return False
+    edge = EXTREME_SHARE * criterion.max_points
+    return points >= criterion.max_points - edge - 1e-9 or points <= edge + 1e-9
+
+
+def comments_missing(
+    criteria: Sequence[Any],
+    points: Mapping[str, float | None],
+    comments: Mapping[str, str],
+    at_extremes: bool,
+) -> list[str]:
+    """The names of the criteria whose points need a comment they do not have yet.
+
+    The save refuses a submission while this is not empty; the score page uses it to say so
+    before the reviewer presses submit.
+    """
+    return [
+        c.name
+        for c in criteria
+        if needs_comment(c, points.get(c.key), at_extremes)
+        and not (comments.get(c.key) or "").strip()
+    ]
+
+
+def level_for(levels: Sequence[Mapping[str, Any]], points: float | None) -> str | None:
+    """The label of the level descriptor whose range holds ``points`` (None outside all)."""
+    if points is None:
+        return None
+    for level in levels:
+        if level["low"] - 1e-9 <= points <= level["high"] + 1e-9:
+            return str(level["label"])
+    return None
+
+
+def check_comments(
+    criteria: Sequence[RubricItem],
+    points: Mapping[str, float],
+    comments: Mapping[str, str],
+    *,
+    at_extremes: bool,
+    submitted: bool,
+    code: str,
+) -> None:
+    """Refuse a comment without points (it has nowhere to live), and a submission whose
+    extreme scores lack their comment (``needs_comment``); every criterion named at once.
+
+    A draft may lack the comments: it does not count, and the reviewer may still be writing.
+    """
+    orphans = [c.name for c in criteria if comments.get(c.key) and points.get(c.key) is None]
+    if orphans:
+        raise ValidationFailed("guidance.comment_without_points", criteria="、".join(orphans))
+    if not submitted:
+        return
+    missing = comments_missing(criteria, points, comments, at_extremes)
+    if missing:
+        raise ValidationFailed("guidance.comment_required", code=code, criteria="、".join(missing))

@@ -23,7 +23,12 @@ from scoring.permissions import Actor, Situation, campaign_open, can_save_sheet,
 from scoring.services import audit
 from scoring.services.campaigns import panel_component
 from scoring.services.guard import authorise
-from scoring.services.sheet_rules import RubricItem, check_same_panel, sheet_outcome
+from scoring.services.sheet_rules import (
+    RubricItem,
+    check_comments,
+    check_same_panel,
+    sheet_outcome,
+)
 from scoring.storage.database import lock_rows_only
 from scoring.storage.models import (
     Account,
@@ -88,6 +93,16 @@ def sheet_points(session: Session, sheet: ScoreSheet) -> dict[str, float]:
     return dict(rows)
 
 
+def sheet_comments(session: Session, sheet: ScoreSheet) -> dict[str, str]:
+    """The per-criterion comments on a sheet by criterion key (criteria without one left out)."""
+    rows = session.exec(
+        select(Criterion.key, Score.comment)
+        .join(Criterion, Criterion.id == Score.criterion_id)
+        .where(Score.sheet_id == sheet.id, Score.comment != "")
+    ).all()
+    return dict(rows)
+
+
 def is_assigned(session: Session, reviewer_id: int, entry_id: int) -> bool:
     return (
         session.exec(
@@ -113,7 +128,7 @@ def is_conflicted(session: Session, reviewer_id: int, entry_id: int) -> bool:
 
 def _rubric_and_scores(
     session: Session, component_id: int, sheet_id: int | None
-) -> tuple[list[RubricItem], dict[int, tuple[int, float]]]:
+) -> tuple[list[RubricItem], dict[int, tuple[int, float, str]]]:
     """The panel's rubric in order and the sheet's stored scores by criterion, in one query.
 
     Read as plain rows: a save needs the values, not tracked objects (a sheet without an id
@@ -123,15 +138,17 @@ def _rubric_and_scores(
         Criterion.id, Criterion.key, Criterion.name, Criterion.max_points, Criterion.step
     ).where(Criterion.component_id == component_id)
     if sheet_id is None:
-        rows = [(*row, None, None) for row in session.exec(query.order_by(Criterion.position))]
+        rows = [
+            (*row, None, None, None) for row in session.exec(query.order_by(Criterion.position))
+        ]
     else:
         rows = session.exec(
-            query.add_columns(Score.id, Score.points)
+            query.add_columns(Score.id, Score.points, Score.comment)
             .outerjoin(Score, (Score.criterion_id == Criterion.id) & (Score.sheet_id == sheet_id))
             .order_by(Criterion.position)
         ).all()
     criteria = [RubricItem(*row[:5]) for row in rows]
-    stored = {row[0]: (row[5], row[6]) for row in rows if row[5] is not None}
+    stored = {row[0]: (row[5], row[6], row[7] or "") for row in rows if row[5] is not None}
     return criteria, stored
 
 
@@ -139,22 +156,30 @@ def _store_scores(
     session: Session,
     sheet_id: int,
     criteria: list[RubricItem],
-    stored: dict[int, tuple[int, float]],
+    stored: dict[int, tuple[int, float, str]],
     points: Mapping[str, float],
+    comments: Mapping[str, str],
 ) -> None:
-    """Make the sheet's score rows hold ``points``: one statement per kind of change, if any."""
+    """Make the sheet's score rows hold ``points`` and ``comments``: one statement per kind of
+    change, if any."""
     gone, changed, added = [], [], []
     for criterion in criteria:
         value = points.get(criterion.key)
+        comment = comments.get(criterion.key, "")
         row = stored.get(criterion.id)
         if value is None and row is not None:
             gone.append(row[0])
         elif value is not None and row is None:
             added.append(
-                {"sheet_id": sheet_id, "criterion_id": criterion.id, "points": float(value)}
+                {
+                    "sheet_id": sheet_id,
+                    "criterion_id": criterion.id,
+                    "points": float(value),
+                    "comment": comment,
+                }
             )
-        elif value is not None and row is not None and row[1] != value:
-            changed.append({"score_id": row[0], "new_points": float(value)})
+        elif value is not None and row is not None and (row[1] != value or row[2] != comment):
+            changed.append({"score_id": row[0], "new_points": float(value), "new_comment": comment})
     table = Score.__table__
     if gone:
         session.execute(table.delete().where(table.c.id.in_(gone)))
@@ -162,7 +187,7 @@ def _store_scores(
         session.execute(
             table.update()
             .where(table.c.id == bindparam("score_id"))
-            .values(points=bindparam("new_points")),
+            .values(points=bindparam("new_points"), comment=bindparam("new_comment")),
             changed,
         )
     if added:
@@ -179,6 +204,7 @@ def write_sheet(
     comment: str | None = None,
     submit: bool = False,
     expected_version: int | None = None,
+    comments: Mapping[str, str] | None = None,
 ) -> ScoreSheet:
     """Store points (merged into the sheet) and the status; callers check who acts first.
 
@@ -190,7 +216,9 @@ def write_sheet(
     The states are checked here as well, with the same predicates, because every path that
     writes a sheet (the score page, a paper-marks import, the demo) comes through here. A
     sheet stays in the panel it was scored in: a reviewer whose role changed since cannot
-    write it into another panel's rubric.
+    write it into another panel's rubric. ``comments`` are per-criterion comments merged
+    like the points (a key left out keeps its comment; removed points take theirs along); a
+    submission needs the comment of every score that ``needs_comment`` asks one for.
     """
     component = panel_component(session, entry.campaign_id, reviewer.role)
     if component is None:
@@ -206,6 +234,7 @@ def write_sheet(
         comment=comment,
         submit=submit,
         expected_version=expected_version,
+        comments=comments,
     )
 
 
@@ -221,6 +250,7 @@ def _write(
     comment: str | None,
     submit: bool,
     expected_version: int | None,
+    comments: Mapping[str, str] | None = None,
 ) -> ScoreSheet:
     """``write_sheet`` with the campaign and the reviewer's panel already read in this session.
 
@@ -247,6 +277,9 @@ def _write(
             report.add("sheet.unknown_criterion", column=key, criterion=key)
         elif value is not None and (problem := point_problem(by_key[key], value)):
             report.add(problem[0], column=key, **problem[1])
+    for key in comments or {}:
+        if key not in by_key:
+            report.add("sheet.unknown_criterion", column=key, criterion=key)
     report.raise_if_invalid(entry.code)
     check_same_panel(sheet.panel if sheet else None, component.key, entry.code)
     if expected_version is not None and (sheet.version if sheet else 0) != expected_version:
@@ -254,6 +287,21 @@ def _write(
     old_points = {c.key: stored[c.id][1] for c in criteria if c.id in stored}
     outcome = sheet_outcome(
         criteria, old_points, sheet.status if sheet else None, points, submit=submit
+    )
+    old_comments = {c.key: stored[c.id][2] for c in criteria if c.id in stored and stored[c.id][2]}
+    given = {key: (text or "").strip() for key, text in (comments or {}).items()}
+    new_comments = {
+        key: text
+        for key, text in {**old_comments, **given}.items()
+        if text and (outcome.points.get(key) is not None or key in given)
+    }
+    check_comments(
+        criteria,
+        outcome.points,
+        new_comments,
+        at_extremes=bool(campaign is not None and campaign.comment_at_extremes),
+        submitted=outcome.submitted,
+        code=entry.code,
     )
     if sheet is None:
         sheet = ScoreSheet(entry_id=entry.id, reviewer_id=reviewer_id, panel=component.key)
@@ -266,16 +314,21 @@ def _write(
         sheet.comment = comment
     session.add(sheet)
     session.flush()
-    _store_scores(session, sheet.id, criteria, stored, outcome.points)
-    if outcome.changed:
+    _store_scores(session, sheet.id, criteria, stored, outcome.points, new_comments)
+    comments_changed = old_comments != new_comments
+    if outcome.changed or comments_changed:
+        old, new = outcome.audit_old, outcome.audit_new
+        if comments_changed:  # only then: the audit of a save without comments reads as before
+            old = {**old, "comments": old_comments} if old else old
+            new = {**new, "comments": new_comments}
         audit.record(
             session,
             actor,
             "sheet.save",
             target=f"{entry.code}/{username}",
             campaign_id=entry.campaign_id,
-            old=outcome.audit_old,
-            new=outcome.audit_new,
+            old=old,
+            new=new,
         )
     return sheet
 
@@ -289,6 +342,7 @@ def save_own_sheet(
     comment: str,
     submit: bool,
     expected_version: int | None,
+    comments: Mapping[str, str] | None = None,
 ) -> ScoreSheet:
     """A reviewer saves their own sheet: assigned, not conflicted, panel open, valid values.
 
@@ -314,4 +368,5 @@ def save_own_sheet(
         comment=comment,
         submit=submit,
         expected_version=expected_version,
+        comments=comments,
     )
