@@ -195,6 +195,11 @@ def _pages_for(role: str, translate: MarkdownTranslator) -> list[st.Page]:
             icon=":material/upload_file:",
         ),
         st.Page(
+            "pages/entry_edit.py",
+            title=translate("entry_edit.nav"),
+            icon=":material/edit_note:",
+        ),
+        st.Page(
             "pages/public_admin.py",
             title=translate("public_admin.nav"),
             icon=":material/how_to_vote:",

@@ -12,6 +12,7 @@ bulk, with one audit event per entry.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from scoring.assets import (
     AssetStore,
     check_file_name,
     open_asset_source,
+    validate_image,
     validate_material,
 )
 from scoring.errors import AssetError
@@ -107,6 +109,32 @@ SINGLE_LINE = ("title", "applicant", "recommender")
 """Text columns stored as VARCHAR; their limits are the model's."""
 
 
+def check_image_count(count: int, report: Report, row: int | None, column: str) -> None:
+    """SPEC §2.2: an entry has at most MAX_IMAGES images (an import and the entry form)."""
+    if count > MAX_IMAGES:
+        report.add("entries.too_many_images", row, column, count=count, maximum=MAX_IMAGES)
+
+
+def check_entry_file(
+    role: str, name: str, data: bytes, store: AssetStore | None
+) -> tuple[str, str]:
+    """The one check of an entry file, imported or uploaded; returns ``(sha256, mime)``.
+
+    Judged by content (``scoring.assets``): images must be JPEG, PNG or WebP and decode in
+    full, materials PDF, DOCX, XLSX or an image. With a ``store`` the file is stored too (an
+    image with its thumbnail, from the same decode); without one nothing is written, so a
+    form can check its uploads before it knows the rest of the save will succeed.
+    Raises ``AssetError`` naming the file.
+    """
+    name = check_file_name(name)
+    if role == "image":
+        if store is not None:  # one decode checks the image and makes its thumbnail
+            return store.put_image(name, data)
+        return hashlib.sha256(data).hexdigest(), validate_image(name, data)
+    mime = validate_material(name, data)
+    return (store.put(data) if store is not None else hashlib.sha256(data).hexdigest()), mime
+
+
 def _check_files(
     pending: PendingEntry,
     column: str,
@@ -121,10 +149,8 @@ def _check_files(
     ``counted`` is called once per name, whatever became of the file.
     """
     role = "image" if column == "images" else "material"
-    if role == "image" and len(names) > MAX_IMAGES:
-        report.add(
-            "entries.too_many_images", pending.row, column, count=len(names), maximum=MAX_IMAGES
-        )
+    if role == "image":
+        check_image_count(len(names), report, pending.row, column)
     for position, name in enumerate(names):
         try:
             check_file_name(name)
@@ -132,11 +158,7 @@ def _check_files(
                 report.add("entries.assets_needed", pending.row, column, name=name)
                 continue
             data = source.read(name)
-            if role == "image":  # one decode checks the image and makes its thumbnail
-                digest, mime = store.put_image(name, data)
-            else:
-                mime = validate_material(name, data)
-                digest = store.put(data)
+            digest, mime = check_entry_file(role, name, data, store)
         except AssetError as error:
             report.add(error.key, pending.row, column, **error.params)
             continue
@@ -145,7 +167,7 @@ def _check_files(
         pending.files.append(PendingFile(role, position, name, digest, len(data), mime))
 
 
-def _check_values(row: int, values: dict[str, str], report: Report) -> bool:
+def _check_values(row: int | None, values: dict[str, str], report: Report) -> bool:
     """The rules of each cell on its own; False when the code is unusable for lookups."""
     code_ok = True
     if problem := code_problem(values["code"], column_length(Entry, "code") or 40):
@@ -159,6 +181,39 @@ def _check_values(row: int, values: dict[str, str], report: Report) -> bool:
     for column in ("code", "title", "applicant", "category", "domain"):
         if not values[column]:
             report.add("import.required", row, column)
+    return code_ok
+
+
+def check_entry_values(
+    values: dict[str, str],
+    known_categories: set[str],
+    known_domains: set[str],
+    report: Report,
+    row: int | None = None,
+) -> bool:
+    """Every rule of one entry's own fields (SPEC §5.2), for a workbook row and the form alike.
+
+    ``values`` holds ``code, title, kind, applicant, recommender, category, domain, summary``
+    as text. Problems go to ``report`` under their column; returns False when the code is
+    unusable for lookups (so a caller does not go on to say it is taken).
+    """
+    code_ok = _check_values(row, values, report)
+    for column, known, key in (
+        ("category", known_categories, "entries.unknown_category"),
+        ("domain", known_domains, "entries.unknown_domain"),
+    ):
+        if values[column] and values[column] not in known:
+            report.add(
+                key, row, column, value=shown(values[column]), allowed="、".join(sorted(known))
+            )
+    if values["kind"] and values["kind"] not in ENTRY_KINDS:
+        report.add(
+            "import.bad_choice",
+            row,
+            "kind",
+            value=shown(values["kind"]),
+            allowed=", ".join(ENTRY_KINDS),
+        )
     return code_ok
 
 
@@ -216,37 +271,20 @@ def plan_entries_import(
         for row, values in table:
             pending = PendingEntry(row, values)
             code = values["code"]
-            if _check_values(row, values, report) and code:
+            if check_entry_values(values, known_categories, known_domains, report, row) and code:
                 if code in seen:
                     report.add("entries.duplicate_code", row, "code", code=code, first=seen[code])
                 elif code in existing:
                     report.add("entries.code_exists", row, "code", code=code)
                 seen.setdefault(code, row)
-            if values["category"] and values["category"] not in known_categories:
+            if values["status"] and values["status"] not in ENTRY_STATUSES:
                 report.add(
-                    "entries.unknown_category",
+                    "import.bad_choice",
                     row,
-                    "category",
-                    value=shown(values["category"]),
-                    allowed="、".join(sorted(known_categories)),
+                    "status",
+                    value=shown(values["status"]),
+                    allowed=", ".join(ENTRY_STATUSES),
                 )
-            if values["domain"] and values["domain"] not in known_domains:
-                report.add(
-                    "entries.unknown_domain",
-                    row,
-                    "domain",
-                    value=shown(values["domain"]),
-                    allowed="、".join(sorted(known_domains)),
-                )
-            for column, allowed in (("kind", ENTRY_KINDS), ("status", ENTRY_STATUSES)):
-                if values[column] and values[column] not in allowed:
-                    report.add(
-                        "import.bad_choice",
-                        row,
-                        column,
-                        value=shown(values[column]),
-                        allowed=", ".join(allowed),
-                    )
             if values["votes"]:
                 votes = parse_count(values["votes"])
                 if isinstance(votes, int):
