@@ -7,6 +7,9 @@ box marked required here is exactly the one a submission is refused without.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from pages._shared import t
@@ -50,10 +53,13 @@ def criterion_comment(
     points: float | None,
     at_extremes: bool,
     disabled: bool = False,
+    on_change: Callable[..., None] | None = None,
+    args: tuple[Any, ...] = (),
 ) -> str:
     """The criterion's own comment box, marked required when ``needs_comment`` says so.
 
-    Optional otherwise. Returns what the box holds now.
+    Optional otherwise. ``on_change`` and ``args`` go to the box as to any Streamlit input
+    (the sheet's draft autosave). Returns what the box holds now.
     """
     tr = t()
     name = markdown_literal(criterion.name)
@@ -70,6 +76,8 @@ def criterion_comment(
         placeholder="" if required else tr.plain("guidance.comment_optional"),
         max_chars=500,
         disabled=disabled,
+        on_change=on_change,
+        args=args,
     )
     if required and not (typed or "").strip() and points is not None:
         st.caption(
