@@ -40,10 +40,11 @@ campaign = pick_campaign(actor)
 if campaign is None:
     st.stop()
 
+# Session keys (comments, not strings: Streamlit's magic would draw a bare string): when this
+# tab started a sending (a click while it runs sends nothing more), and the outcome of the
+# last sending(s), shown once after the dialog closes.
 SENDING = "reminders_sending"
-"""Session key: when this tab started a sending; a click while it runs sends nothing more."""
 REPORTS = "reminders_reports"
-"""Session key: the outcome of the last sending(s), shown once after the dialog closes."""
 
 
 def _table(rows: list[ReviewerProgress]) -> pd.DataFrame:
@@ -51,20 +52,22 @@ def _table(rows: list[ReviewerProgress]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
+                # What a hurried organiser looks for first comes first: on a phone the
+                # table scrolls sideways and the later columns are off screen.
                 tr.plain("team_progress.col_name"): row.name,
-                tr.plain("team_progress.col_email"): row.email
-                or tr.plain("team_progress.no_email"),
-                tr.plain("team_progress.col_panel"): tr.plain(f"panel.{row.panel}"),
-                tr.plain("team_progress.col_assigned"): row.assigned,
-                tr.plain("team_progress.col_drafts"): row.drafts,
-                tr.plain("team_progress.col_submitted"): row.submitted,
                 tr.plain("team_progress.col_missing"): row.missing,
+                tr.plain("team_progress.col_assigned"): row.assigned,
+                tr.plain("team_progress.col_submitted"): row.submitted,
+                tr.plain("team_progress.col_drafts"): row.drafts,
                 tr.plain("team_progress.col_conflicts"): row.conflicts,
                 tr.plain("team_progress.col_last_activity"): (
                     f"{in_beijing(row.last_activity):%Y-%m-%d %H:%M}"
                     if row.last_activity
                     else tr.plain("team_progress.never")
                 ),
+                tr.plain("team_progress.col_panel"): tr.plain(f"panel.{row.panel}"),
+                tr.plain("team_progress.col_email"): row.email
+                or tr.plain("team_progress.no_email"),
             }
             for row in rows
         ]
@@ -92,7 +95,7 @@ def _show_reports() -> None:
                     "reminders.recently",
                     minutes=int(RESEND_AFTER.total_seconds() // 60),
                     count=len(report.recently_reminded),
-                    names=", ".join(report.recently_reminded),
+                    names=", ".join(r.name for r in report.recently_reminded),
                 )
             )
         if not report.deliveries and not report.recently_reminded:
@@ -179,7 +182,7 @@ def _reminders() -> None:
                 "reminders.recently",
                 minutes=int(RESEND_AFTER.total_seconds() // 60),
                 count=len(plan.recently_reminded),
-                names=", ".join(plan.recently_reminded),
+                names=", ".join(r.name for r in plan.recently_reminded),
             )
         )
     if not plan.reminders:

@@ -525,6 +525,63 @@ def cmd_notice(args: argparse.Namespace) -> None:
     _say("notice.cli_withdrawn", campaign=args.campaign)
 
 
+def cmd_remind(args: argparse.Namespace) -> None:
+    """Reminder e-mails to the reviewers who are behind; ``--dry-run`` prints them instead."""
+    from scoring.services.reminders import (
+        RESEND_AFTER,
+        missing_settings,
+        plan_reminders,
+        send_reminders,
+        smtp_config,
+    )
+
+    lang = get_settings().language
+    minutes = int(RESEND_AFTER.total_seconds() // 60)
+    if args.dry_run:
+        with context.database().read() as session:
+            plan = plan_reminders(
+                session, CLI, get_campaign(session, args.campaign), lang=args.lang
+            )
+        _say("reminders.cli_plan", count=len(plan.reminders))
+        for reminder in plan.reminders:
+            _say(
+                "reminders.cli_message",
+                name=reminder.name,
+                email=reminder.email,
+                missing=reminder.missing,
+            )
+            print(f"{reminder.subject}\n\n{reminder.body}\n")
+        without_email, recently = plan.without_email, plan.recently_reminded
+    else:
+        config = smtp_config()
+        if config is None:
+            raise ValidationFailed(
+                "reminders.cli_not_configured", settings=", ".join(missing_settings())
+            )
+        with context.database().read() as session:
+            campaign = get_campaign(session, args.campaign)
+        report = send_reminders(context.database(), CLI, campaign, lang=args.lang, config=config)
+        for failure in report.failed:
+            message = translate(
+                "reminders.cli_failed",
+                lang,
+                name=failure.name,
+                email=failure.email,
+                error=failure.error,
+            )
+            print(message, file=sys.stderr)
+        _say("reminders.cli_sent", sent=len(report.sent), failed=len(report.failed))
+        without_email, recently = report.without_email, report.recently_reminded
+    for row in without_email:
+        _say("reminders.cli_without_email", name=row.name, missing=row.missing)
+    if recently:
+        _say("reminders.cli_recently", minutes=minutes, names=", ".join(r.name for r in recently))
+    if not args.dry_run and report.failed:
+        raise ValidationFailed(
+            "reminders.cli_partly_failed", failed=len(report.failed), sent=len(report.sent)
+        )
+
+
 def _add_final_commands(commands: argparse._SubParsersAction) -> None:
     """Lock, tie decisions, overrides, quotas, finalise and withdraw (SPEC §2.7)."""
     reason_help = "why (written to the audit log)"
@@ -721,6 +778,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace a database that already holds data"
     )
     restore.set_defaults(run=cmd_restore)
+    remind = commands.add_parser(
+        "remind", help="e-mail the reviewers who have not submitted every assigned entry"
+    )
+    remind.add_argument("campaign")
+    remind.add_argument(
+        "--dry-run", action="store_true", help="print who would get which message; send nothing"
+    )
+    remind.add_argument(
+        "--lang", choices=["zh", "en"], default="zh", help="language of the e-mails (default zh)"
+    )
+    remind.set_defaults(run=cmd_remind)
     _add_final_commands(commands)
     return parser
 

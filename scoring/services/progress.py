@@ -201,13 +201,14 @@ def behind(rows: list[ReviewerProgress]) -> list[ReviewerProgress]:
 def behind_text(rows: list[ReviewerProgress], lang: str = DEFAULT_LANGUAGE) -> str:
     """The behind list as plain text, one line per reviewer, to paste into WeChat or e-mail.
 
-    Name, e-mail (or "no e-mail"), missing count; most missing first.
+    Name, e-mail (or "no e-mail"), missing count; most missing first. A line break typed
+    into a name is folded into a space: one reviewer stays one line.
     """
     return "\n".join(
         translate(
             "team_progress.copy_line",
             lang,
-            name=row.name,
+            name=" ".join(row.name.split()),
             email=row.email or translate("team_progress.no_email", lang),
             missing=row.missing,
         )

@@ -107,8 +107,8 @@ class ReminderPlan:
 
     reminders: list[Reminder]
     without_email: list[ReviewerProgress]
-    recently_reminded: list[str] = field(default_factory=list)
-    """Usernames left out because they were reminded less than ``RESEND_AFTER`` ago."""
+    recently_reminded: list[ReviewerProgress] = field(default_factory=list)
+    """Those left out because they were reminded less than ``RESEND_AFTER`` ago."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class SendReport:
     configured: bool
     deliveries: list[Delivery] = field(default_factory=list)
     without_email: list[ReviewerProgress] = field(default_factory=list)
-    recently_reminded: list[str] = field(default_factory=list)
+    recently_reminded: list[ReviewerProgress] = field(default_factory=list)
 
     @property
     def sent(self) -> list[Delivery]:
@@ -209,7 +209,7 @@ def _plan(
         if not row.email:
             without_email.append(row)
         elif row.username in recent:
-            skipped.append(row.username)
+            skipped.append(row)
         else:
             subject, body = compose(row, campaign, lang, app_url)
             reminders.append(
