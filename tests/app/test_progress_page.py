@@ -20,7 +20,7 @@ def scene(app_env, monkeypatch):
     return build(context.database())
 
 
-def _page(monkeypatch=None, lang: str = "zh"):
+def _page(lang: str = "zh"):
     at = _app("boss", "organiser")
     at.session_state["lang"] = lang
     return at.switch_page("pages/progress.py").run()
@@ -84,3 +84,17 @@ def test_a_reviewer_still_gets_their_own_progress(scene):
     assert not at.exception
     assert [t.value for t in at.title] == ["我的进度"]
     assert not at.code
+
+
+def test_a_campaign_nobody_is_assigned_to_says_so(app_env):
+    from tests.factories import make_account, make_campaign
+
+    def setup(session):
+        make_campaign(session)
+        make_account(session, "boss", "organiser")
+
+    context.database().write(setup)
+    at = _page()
+    assert not at.exception
+    assert [i.value for i in at.info] == ["本活动还没有分配给评审的作品。"]
+    assert not at.code and not at.dataframe
