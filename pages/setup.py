@@ -134,10 +134,13 @@ def _level_boxes(definition: dict, slug: str) -> dict[tuple[str, str], str]:
     st.markdown(f"**{tr('guidance.levels')}**")
     st.caption(tr("guidance.levels_help"))
     typed = {}
-    for crit in definition["criteria"]:
+    criteria = definition["criteria"]
+    # Two a row on a wide screen; a phone stacks each row, so the order stays the rubric's.
+    rows = [st.columns(2) for _ in range(0, len(criteria), 2)]
+    for number, crit in enumerate(criteria):
         panel = tr(f"panel.{crit['panel']}")
         label = f"{panel} · {markdown_literal(crit['name'])} (0–{crit['max_points']:g})"
-        typed[(crit["panel"], str(crit["key"]))] = st.text_input(
+        typed[(crit["panel"], str(crit["key"]))] = rows[number // 2][number % 2].text_input(
             label,
             value=levels_text(crit.get("levels")),
             key=f"levels_{slug}_{crit['panel']}_{crit['key']}",
