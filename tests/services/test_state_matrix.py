@@ -50,6 +50,7 @@ from scoring.services import (
     export,
     finalise,
     gallery,
+    materials,
     meeting,
     notice,
     overview,
@@ -637,6 +638,19 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
     gallery.gallery_view: (LIST, lambda s, a, c, sc: gallery.gallery_view(s, a, c)),
     review.next_to_score: (LIST, lambda s, a, c, sc: review.next_to_score(s, a, c, None)),
     review.entry_view: (READ_ENTRY, lambda s, a, c, sc: review.entry_view(s, a, c, "M-1")),
+    # materials in bulk: the entry page's readers, in every state
+    materials.materials_overview: (
+        LIST,
+        lambda s, a, c, sc: materials.materials_overview(s, a, c),
+    ),
+    materials.plan_bundle: (
+        READ_ENTRY,
+        lambda s, a, c, sc: materials.plan_bundle(s, a, c, ["M-1"]),
+    ),
+    materials.plan_dossier: (
+        READ_ENTRY,
+        lambda s, a, c, sc: materials.plan_dossier(s, a, c, "M-1", sc.store),
+    ),
     review.sheet_view: (READ_OWN_SHEET, lambda s, a, c, sc: review.sheet_view(s, a, c, "M-1")),
     progress.reviewer_progress: (
         OWN_WORK,
