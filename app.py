@@ -244,6 +244,11 @@ def _pages_for(role: str, translate: MarkdownTranslator) -> list[st.Page]:
             title=translate("nav_review.progress"),
             icon=":material/task_alt:",
         ),
+        st.Page(
+            "pages/my_scores.py",
+            title=translate("my_scores.nav"),
+            icon=":material/fact_check:",
+        ),
     ]
     common = [
         st.Page("pages/account.py", title=translate("nav.account"), icon=":material/key:"),
