@@ -384,13 +384,15 @@ def send_reminders(
     config: SmtpConfig | None = None,
 ) -> SendReport:
     """Claim, deliver, record (see the module's docstring). Without SMTP settings nothing
-    is read, written or sent: the report says ``configured=False``.
+    is written or sent: the report says ``configured=False``.
 
     ``database`` is a ``scoring.storage.database.Database``: the SMTP conversation runs
     between two transactions, never inside one.
     """
     config = config or smtp_config()
-    if config is None:
+    if config is None:  # still refused to whoever may not send: the answer says nothing then
+        with database.read() as session:
+            authorise_campaign(session, actor, can_send_reminders, SEND_ACTION, campaign)
         return SendReport(configured=False)
     plan = database.write(
         lambda s: claim_reminders(

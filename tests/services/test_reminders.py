@@ -191,6 +191,8 @@ def test_without_smtp_settings_nothing_is_sent_and_the_settings_are_named(scene,
     report = _send(scene, None)
     assert not report.configured and not report.deliveries
     assert _reminder_events(scene) == []
+    with pytest.raises(PermissionDenied):  # and a reviewer is refused, not told "not set up"
+        send_reminders(scene["db"], scene["actors"]["expert1"], _campaign(scene))
 
 
 def test_settings_make_the_config():
