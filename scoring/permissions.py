@@ -181,6 +181,9 @@ can_list_entries = is_organiser | is_reviewer
 """The entry list: organisers all, reviewers their assigned ones (the query narrows it)."""
 can_change_entries = is_organiser & campaign_open
 """Entries, votes, pre-check decisions, applicant links, shortlist (SPEC §1 state table)."""
+can_send_reminders = is_organiser & campaign_open
+"""Reminder e-mails to reviewers: after finalisation no sheet can change, so a reminder would
+ask for work that cannot be done."""
 can_assign = is_organiser & campaign_open
 """Assignments by hand or automatic, review-meeting rounds."""
 can_edit_setup = is_organiser & campaign_open

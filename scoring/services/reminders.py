@@ -28,17 +28,13 @@ from email.utils import formataddr, parseaddr
 from sqlmodel import Session, select
 
 from scoring.i18n import DEFAULT_LANGUAGE, translate
-from scoring.permissions import Actor, campaign_open, can_manage, is_organiser
+from scoring.permissions import Actor, can_manage, can_send_reminders
 from scoring.services import audit
 from scoring.services.guard import authorise_campaign
 from scoring.services.progress import ReviewerProgress, behind, team_progress
 from scoring.settings import Settings, get_settings
 from scoring.storage.database import Database
 from scoring.storage.models import AuditEvent, Campaign, utcnow
-
-can_send_reminders = is_organiser & campaign_open
-"""Organisers remind reviewers while the campaign is open: after finalisation no sheet can
-change, so a reminder would ask for work that cannot be done."""
 
 RESEND_AFTER = timedelta(minutes=10)
 """A reviewer reminded less than this long ago is left out of the next sending."""

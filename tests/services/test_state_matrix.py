@@ -47,6 +47,7 @@ from scoring.services import (
     audit,
     campaigns,
     entries,
+    entry_edit,
     export,
     finalise,
     gallery,
@@ -59,6 +60,7 @@ from scoring.services import (
     public_gallery,
     public_settings,
     publication,
+    reminders,
     review,
     setup,
     sheets,
@@ -440,6 +442,23 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
         lambda s, a, c, sc: precheck.applicant_links(s, a, c),
     ),
     progress.panel_progress: (ORGANISER_READ, lambda s, a, c, sc: progress.panel_progress(s, a, c)),
+    progress.team_progress: (ORGANISER_READ, lambda s, a, c, sc: progress.team_progress(s, a, c)),
+    # reminders: planned and claimed while sheets can still change; the outcome of mail
+    # already sent is recorded in any state
+    reminders.plan_reminders: (
+        ORGANISER_CHANGE,
+        lambda s, a, c, sc: reminders.plan_reminders(s, a, c),
+    ),
+    reminders.claim_reminders: (
+        ORGANISER_CHANGE,
+        lambda s, a, c, sc: reminders.claim_reminders(s, a, c, smtp_host="mail.example.org"),
+    ),
+    reminders.record_deliveries: (
+        ORGANISER_READ,
+        lambda s, a, c, sc: reminders.record_deliveries(
+            s, a, c, [reminders.Delivery("expert1", "e1@example.org", ok=True)]
+        ),
+    ),
     setup.setup_view: (ORGANISER_READ, lambda s, a, c, sc: setup.setup_view(s, a, c)),
     standings.standings_frame: (
         ORGANISER_READ,
@@ -632,6 +651,28 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
             ),
         ),
     ),
+    # one entry at a time (SPEC §2.2): the import's rights
+    entry_edit.entry_edit_view: (
+        ORGANISER_READ,
+        lambda s, a, c, sc: entry_edit.entry_edit_view(s, a, c, "M-1"),
+    ),
+    entry_edit.save_entry: (
+        ORGANISER_CHANGE,
+        lambda s, a, c, sc: entry_edit.save_entry(
+            s,
+            a,
+            c,
+            {
+                "code": "M-8",
+                "title": "逐个添加的作品",
+                "applicant": "某单位",
+                "category": "数字政府",
+                "domain": "政务服务",
+            },
+            store=sc.store,
+            confirmed=True,  # 某单位 has entries enough in the domain already: a warning
+        ),
+    ),
     # reviewers' own work
     entries.entries_frame: (LIST, lambda s, a, c, sc: entries.entries_frame(s, a, c)),
     review.gallery: (LIST, lambda s, a, c, sc: review.gallery(s, a, c)),
@@ -694,6 +735,7 @@ NOT_USE_CASES = {
     "authorise_campaign": "the guard every use case calls",
     "record": "appends to the audit log inside a use case's transaction",
     "event": "builds an audit row for record; writes nothing",
+    "send_reminders": "opens its own transactions around the mail; calls the three above",
 }
 
 
