@@ -6,6 +6,7 @@ One run draws one page of cards (``CARDS_PER_PAGE``), whatever the campaign's si
 import streamlit as st
 
 from pages._banner import final_banner
+from pages._entry_layout import GALLERY_KEY, gallery_style
 from pages._shared import current_actor, entry_link, pick_campaign, progress_bar, t, thumbnail
 from scoring import context
 from scoring.literal import markdown_literal
@@ -108,10 +109,12 @@ if page.pages > 1:  # above the cards: a rerun keeps the scroll, the new page sh
 
 BADGE_COLOURS = {"to_score": "orange", "draft": "blue", "submitted": "green"}
 rows = page.entries.to_dict("records")
+gallery_style()  # a phone shows the cards as a compact list, not a wall of pictures
+cards = st.container(key=GALLERY_KEY)
 for start in range(0, len(rows), CARDS_PER_ROW):
-    columns = st.columns(CARDS_PER_ROW)
+    columns = cards.columns(CARDS_PER_ROW)
     for column, entry in zip(columns, rows[start : start + CARDS_PER_ROW], strict=False):
-        with column.container(border=True):
+        with column.container(border=True, key=f"card_{entry['code']}"):
             picture = thumbnail(entry["image"])
             if picture is None:
                 st.caption(tr("gallery.no_image"))

@@ -8,6 +8,13 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.errors import StreamlitAPIException
 
+from pages._entry_layout import (
+    MATERIAL_KEY,
+    SHEET_KEY,
+    clock_now,
+    entry_style,
+    leave_guard,
+)
 from pages._shared import (
     DISPLAY_SIZE,
     ENTRY_PAGE,
@@ -155,6 +162,8 @@ def _keys(entry_code: str) -> dict[str, str]:
         "loaded": f"sheet_loaded_{entry_code}",
         "stale": f"sheet_stale_{entry_code}",
         "confirming": f"sheet_confirming_{entry_code}",
+        "autosaved": f"sheet_autosaved_{entry_code}",
+        "autosave_error": f"sheet_autosave_error_{entry_code}",
     }
 
 
@@ -270,6 +279,78 @@ def _save(sheet: SheetView, entry_code: str, submit: bool) -> bool:
     return ok
 
 
+def _autosave(sheet: SheetView, entry_code: str) -> None:
+    """A box of the sheet was left (or the typing paused): keep what it holds as a draft.
+
+    The callback of every box. It saves a draft only, and only of a sheet that is one (or
+    new): a submitted sheet changes through its confirmed revision alone, so an autosave
+    never submits and never takes a submission back. The tab's loaded version goes with
+    it, as with the button: a sheet changed in another tab meanwhile is refused (the
+    reload is offered) instead of overwritten, and autosaving pauses until it is reloaded.
+    Values that cannot be saved (off the step) wait, with their reason shown in the sheet.
+    """
+    keys = _keys(entry_code)
+    if (
+        not sheet.editable
+        or sheet.status == "submitted"
+        or st.session_state.get(keys["stale"])
+        or st.session_state.get(keys["confirming"])
+    ):
+        return
+    typed = _typed_points(sheet, entry_code)
+    if _problems(sheet, typed):
+        return
+    loaded = _loaded(entry_code)
+    comment = st.session_state.get(_comment_key(entry_code, loaded["generation"]), sheet.comment)
+
+    def work(session) -> int:
+        return save_own_sheet(
+            session,
+            actor,
+            entry_id=sheet.entry_id,
+            points=typed,
+            comment=comment,
+            submit=False,
+            expected_version=loaded["version"],
+        ).version
+
+    try:
+        version = context.database().write(work)
+    except ReviewDeskError as error:
+        if isinstance(error, StaleEdit):
+            st.session_state[keys["stale"]] = True
+        st.session_state[keys["autosave_error"]] = error.markdown(tr.lang)
+        return
+    st.session_state[keys["loaded"]] = {**loaded, "version": version}
+    st.session_state[keys["autosaved"]] = clock_now()
+
+
+def _autosave_status(sheet: SheetView, entry_code: str, changed: bool) -> None:
+    """When the draft was last saved by itself, or why it was not (under the badge)."""
+    keys = _keys(entry_code)
+    error = st.session_state.pop(keys["autosave_error"], None)
+    if st.session_state.get(keys["stale"]):
+        st.warning(tr("entry_layout.autosave_paused"), icon=":material/sync_problem:")
+    elif error is not None:
+        st.error(tr("entry_layout.autosave_failed", reason=error), icon=":material/error:")
+    if not sheet.editable:
+        return
+    if sheet.status == "submitted":
+        if changed:
+            st.caption(tr("entry_layout.submitted_unsaved"))
+    elif (saved_at := st.session_state.get(keys["autosaved"])) and sheet.status == "draft":
+        st.caption(tr("entry_layout.autosaved", time=saved_at))
+    else:
+        st.caption(tr("entry_layout.autosave_hint"))
+
+
+def _changed(sheet: SheetView, typed: dict[str, float | None], comment: str) -> bool:
+    """Whether the boxes hold anything the stored sheet does not (unsaved for the guard)."""
+    return (comment or "") != (sheet.comment or "") or any(
+        typed.get(key) != sheet.points.get(key) for key in typed
+    )
+
+
 def _confirmation(sheet: SheetView, entry_code: str, total: float) -> None:
     """The question before a submission, asked inside the sheet, which then reruns alone.
 
@@ -323,6 +404,8 @@ def _criterion_input(
         key=widget,
         placeholder=tr("score.unscored"),
         disabled=disabled,
+        on_change=_autosave,
+        args=(sheet, entry_code),
     )
     value = st.session_state.get(widget)
     if value is not None and (problem := point_problem(criterion, float(value))):
@@ -379,6 +462,7 @@ def score_sheet(entry_code: str) -> None:
     badge, progress = st.empty(), st.empty()
     _status(badge, sheet.status)
     _progress(progress)
+    autosave_status = st.container()
     read_only = not sheet.editable
     confirming = st.session_state.get(keys["confirming"], False) and not read_only
     if sheet.finalised:
@@ -409,6 +493,8 @@ def score_sheet(entry_code: str) -> None:
         placeholder=tr("score.comment_hint"),
         disabled=read_only or confirming,
         max_chars=2000,
+        on_change=_autosave,
+        args=(sheet, entry_code),
     )
     draft_saved = not read_only and _actions(sheet, entry_code, typed, comment, total, confirming)
     # After the actions: a save refused in this very run offers the reload right away.
@@ -420,6 +506,10 @@ def score_sheet(entry_code: str) -> None:
     if draft_saved:
         _status(badge, "draft")
         _progress(progress)  # read again, after the save
+    changed = _changed(sheet, typed, comment)
+    with autosave_status:
+        _autosave_status(sheet, entry_code, changed)
+    leave_guard(changed and not draft_saved)
 
 
 def _actions(
@@ -536,18 +626,21 @@ def _conflict(entry_code: str) -> None:
 
 # --- layout -----------------------------------------------------------------------------------
 
+entry_style()
 st.title(markdown_literal(f"{entry.code} · {entry.title}"))
-_details(entry)
 if actor.is_reviewer:
+    # The sheet's column comes second here and first on a narrow screen (pages/_entry_layout).
     left, right = st.columns([3, 2], gap="large")
-    with left:
+    with left, st.container(key=MATERIAL_KEY):
+        _details(entry)
         _images(entry)
         _materials(entry)
-    with right:
+    with right, st.container(key=SHEET_KEY):
         _next_entry(entry.code)
         with st.container(border=True):
             score_sheet(entry.code)
         _conflict(entry.code)
 else:
+    _details(entry)
     _images(entry)
     _materials(entry)
