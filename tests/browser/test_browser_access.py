@@ -31,7 +31,7 @@ def test_expert_typing_an_organiser_url_lands_on_the_own_default_page(page, demo
     # A new page load: the login comes back from the cookie, the page from the URL.
     open_app(page, demo_server.base_url, path)
     expect(titles(page)).to_have_text(["作品库"])
-    expect(nav_labels(page)).to_have_text(["作品库", "我的进度", "我的账号"])
+    expect(nav_labels(page)).to_have_text(["作品库", "我的进度", "我的评分", "我的账号"])
     expect(page.get_by_text("实时排名")).to_have_count(0)
     expect(page.get_by_text("用户管理")).to_have_count(0)
     expect(page.get_by_text("审计日志")).to_have_count(0)

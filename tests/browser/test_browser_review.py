@@ -123,7 +123,7 @@ def test_expert_filters_the_gallery_reads_an_entry_and_scores_it(page, demo_serv
     open_app(page, demo_server.base_url)
     login(page, EXPERT)
     expect(titles(page)).to_have_text(["作品库"])  # the reviewer's default page
-    expect(nav_labels(page)).to_have_text(["作品库", "我的进度", "我的账号"])
+    expect(nav_labels(page)).to_have_text(["作品库", "我的进度", "我的评分", "我的账号"])
     submitted, assigned, drafts = progress_counts(page)
     assert assigned == 36
 
