@@ -210,11 +210,13 @@ def test_an_off_step_value_is_refused_with_the_criterion_and_its_step(page, demo
     dismiss_toasts(page)
     screenshot_of(sheet_box(sheet), "safety-off-step-refused")
 
-    # A draft save is refused too: nothing stored, the typed value still there.
+    # A draft save is refused too, the typed value still there. The three values on the
+    # step were kept as a draft as they were typed (autosave); the off-step one is not.
     sheet.get_by_role("button", name="保存草稿").click()
     wait_for_app(page)
     expect(field).to_have_value("12.5")
-    expect(sheet.get_by_text("尚未评分", exact=True)).to_be_visible()
+    expect(sheet.get_by_text(BADGE_DRAFT, exact=True)).to_be_visible()
+    expect(alerts(page).filter(has_text="不是步长 1 的整数倍").first).to_be_visible()
 
     # A value on the step is taken.
     set_number(page, field, 12)
