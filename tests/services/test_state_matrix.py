@@ -53,6 +53,7 @@ from scoring.services import (
     gallery,
     materials,
     meeting,
+    my_scores,
     notice,
     overview,
     precheck,
@@ -64,6 +65,7 @@ from scoring.services import (
     review,
     setup,
     sheets,
+    stages,
     standings,
     vote_watch,
     voting,
@@ -443,6 +445,7 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
     ),
     progress.panel_progress: (ORGANISER_READ, lambda s, a, c, sc: progress.panel_progress(s, a, c)),
     progress.team_progress: (ORGANISER_READ, lambda s, a, c, sc: progress.team_progress(s, a, c)),
+    stages.stage_report: (ORGANISER_READ, lambda s, a, c, sc: stages.stage_report(s, a, c)),
     # reminders: planned and claimed while sheets can still change; the outcome of mail
     # already sent is recorded in any state
     reminders.plan_reminders: (
@@ -710,6 +713,7 @@ USE_CASES: dict[Callable[..., Any], tuple[dict[str, frozenset[str]], Call]] = {
         ),
     ),
     review.own_conflicts: (OWN_WORK, lambda s, a, c, sc: review.own_conflicts(s, a, c)),
+    my_scores.my_scores: (OWN_WORK, lambda s, a, c, sc: my_scores.my_scores(s, a, c)),
     review.declare_conflict: (
         WRITE_OWN_SHEET,
         lambda s, a, c, sc: review.declare_conflict(s, a, c, "M-1", "亲属关系"),
