@@ -15,6 +15,7 @@ from pages._entry_layout import (
     entry_style,
     leave_guard,
 )
+from pages._guidance import comment_key, criterion_comment, level_guide
 from pages._shared import (
     DISPLAY_SIZE,
     ENTRY_PAGE,
@@ -226,6 +227,7 @@ def _forget_widgets(sheet: SheetView, entry_code: str) -> None:
     generation = _loaded(entry_code)["generation"]
     for criterion in sheet.criteria:
         st.session_state.pop(_points_key(entry_code, generation, criterion.key), None)
+        st.session_state.pop(comment_key(entry_code, generation, criterion.key), None)
 
 
 def _typed_points(sheet: SheetView, entry_code: str) -> dict[str, float | None]:
@@ -235,6 +237,18 @@ def _typed_points(sheet: SheetView, entry_code: str) -> dict[str, float | None]:
         value = st.session_state.get(_points_key(entry_code, generation, criterion.key))
         typed[criterion.key] = None if value is None else float(value)
     return typed
+
+
+def _typed_comments(sheet: SheetView, entry_code: str) -> dict[str, str]:
+    """What each criterion's comment box holds (the stored comment before it was drawn)."""
+    generation = _loaded(entry_code)["generation"]
+    return {
+        c.key: st.session_state.get(
+            comment_key(entry_code, generation, c.key), sheet.comments.get(c.key, "")
+        )
+        or ""
+        for c in sheet.criteria
+    }
 
 
 def _problems(sheet: SheetView, typed: dict[str, float | None]) -> dict[str, str]:
@@ -251,6 +265,7 @@ def _save(sheet: SheetView, entry_code: str, submit: bool) -> bool:
     keys = _keys(entry_code)
     loaded = _loaded(entry_code)
     points = _typed_points(sheet, entry_code)
+    comments = _typed_comments(sheet, entry_code)
     comment = st.session_state.get(_comment_key(entry_code, loaded["generation"]), sheet.comment)
     expected = loaded["version"] if keys["loaded"] in st.session_state else sheet.version
 
@@ -263,6 +278,7 @@ def _save(sheet: SheetView, entry_code: str, submit: bool) -> bool:
             comment=comment,
             submit=submit,
             expected_version=expected,
+            comments=comments,
         )
         return saved.version
 
@@ -312,6 +328,7 @@ def _autosave(sheet: SheetView, entry_code: str) -> None:
             comment=comment,
             submit=False,
             expected_version=loaded["version"],
+            comments=_typed_comments(sheet, entry_code),
         ).version
 
     try:
@@ -344,10 +361,14 @@ def _autosave_status(sheet: SheetView, entry_code: str, changed: bool) -> None:
         st.caption(tr("entry_layout.autosave_hint"))
 
 
-def _changed(sheet: SheetView, typed: dict[str, float | None], comment: str) -> bool:
+def _changed(
+    sheet: SheetView, typed: dict[str, float | None], comment: str, comments: dict[str, str]
+) -> bool:
     """Whether the boxes hold anything the stored sheet does not (unsaved for the guard)."""
-    return (comment or "") != (sheet.comment or "") or any(
-        typed.get(key) != sheet.points.get(key) for key in typed
+    return (
+        (comment or "") != (sheet.comment or "")
+        or any(typed.get(key) != sheet.points.get(key) for key in typed)
+        or any(text.strip() != sheet.comments.get(key, "") for key, text in comments.items())
     )
 
 
@@ -410,6 +431,18 @@ def _criterion_input(
     value = st.session_state.get(widget)
     if value is not None and (problem := point_problem(criterion, float(value))):
         st.error(tr(problem[0], **problem[1]), icon=":material/error:")
+    points = None if value is None else float(value)
+    level_guide(criterion, points)
+    criterion_comment(
+        criterion,
+        key=comment_key(entry_code, generation, criterion.key),
+        value=sheet.comments.get(criterion.key, ""),
+        points=points,
+        at_extremes=sheet.comment_at_extremes,
+        disabled=disabled,
+        on_change=_autosave,
+        args=(sheet, entry_code),
+    )
 
 
 def _running_total(sheet: SheetView, typed: dict[str, float | None], problems) -> float | None:
@@ -506,7 +539,7 @@ def score_sheet(entry_code: str) -> None:
     if draft_saved:
         _status(badge, "draft")
         _progress(progress)  # read again, after the save
-    changed = _changed(sheet, typed, comment)
+    changed = _changed(sheet, typed, comment, _typed_comments(sheet, entry_code))
     with autosave_status:
         _autosave_status(sheet, entry_code, changed)
     leave_guard(changed and not draft_saved)
@@ -556,9 +589,7 @@ def _revision_buttons(
     the page does not offer what would look like a way back.
     """
     st.caption(tr("sheet_safety.submitted_note"))
-    changed = comment != sheet.comment or any(
-        typed.get(key) != sheet.points.get(key) for key in typed
-    )
+    changed = _changed(sheet, typed, comment, _typed_comments(sheet, entry_code))
     resubmit, discard = st.columns(2)
     if resubmit.button(
         tr("score.resubmit"),

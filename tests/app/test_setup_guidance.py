@@ -50,7 +50,7 @@ def test_levels_switch_and_dates_are_saved_from_the_page(organiser_app):
     at = organiser_app
     assert _labelled(at.date_input, "征集开始日期").value == date(2020, 8, 1)
     assert _labelled(at.date_input, "征集截止日期").value is None
-    _labelled(at.toggle, "极端分须写评语").set_value(True)
+    _labelled(at.toggle, "极端分须写打分理由").set_value(True)
     _labelled(at.date_input, "征集截止日期").set_value(date(2020, 9, 30))
     _levels_box(at, "创新性").set_value("优 54-60; 良 40-53；差 0-39")
     _labelled(at.button, "保存修改").click().run()
@@ -66,13 +66,13 @@ def test_levels_switch_and_dates_are_saved_from_the_page(organiser_app):
         assert [lv["label"] for lv in innovation.levels] == ["优", "良", "差"]
     at.run()  # the form shows what was stored
     assert _levels_box(at, "创新性").value == "优 54-60; 良 40-53; 差 0-39"
-    assert _labelled(at.toggle, "极端分须写评语").value is True
+    assert _labelled(at.toggle, "极端分须写打分理由").value is True
 
 
 def test_a_box_that_cannot_be_read_or_a_bad_range_saves_nothing(organiser_app):
     at = organiser_app
     _levels_box(at, "成效性").set_value("好 30-40; 很好")
-    _labelled(at.toggle, "极端分须写评语").set_value(True)
+    _labelled(at.toggle, "极端分须写打分理由").set_value(True)
     _labelled(at.button, "保存修改").click().run()
     assert any("成效性" in e.value and "很好" in e.value for e in at.error), at.error
     _levels_box(at, "成效性").set_value("好 30-41")
