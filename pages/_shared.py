@@ -227,13 +227,34 @@ def pick_campaign(actor: Actor) -> Campaign | None:
 ENTRY_PAGE = "pages/entry.py"
 
 
-def entry_link(code: str, label: str) -> None:
-    """A link to one entry's page (a real link: it can be opened in a new tab)."""
-    params = {"code": code}
-    for name in (CAMPAIGN_PARAM, "lang"):  # a new tab opens the same campaign, same language
+ENTRY_EDIT_PAGE = "pages/entry_edit.py"
+
+
+def _carried_params(code: str | None) -> dict[str, str]:
+    """A link's address: the entry, and the campaign and language the tab shows now, so that
+    a new tab opens the same campaign in the same language."""
+    params = {} if code is None else {"code": code}
+    for name in (CAMPAIGN_PARAM, "lang"):
         if name in st.query_params:
             params[name] = st.query_params[name]
-    st.page_link(ENTRY_PAGE, label=label, icon=":material/open_in_new:", query_params=params)
+    return params
+
+
+def entry_link(code: str, label: str) -> None:
+    """A link to one entry's page (a real link: it can be opened in a new tab)."""
+    st.page_link(
+        ENTRY_PAGE, label=label, icon=":material/open_in_new:", query_params=_carried_params(code)
+    )
+
+
+def entry_edit_link(code: str | None, label: str) -> None:
+    """A link to the organisers' form for one entry (``None``: a new entry)."""
+    st.page_link(
+        ENTRY_EDIT_PAGE,
+        label=label,
+        icon=":material/add:" if code is None else ":material/edit:",
+        query_params=_carried_params(code),
+    )
 
 
 #: The rendition shown large (entry page, announcement): sharp on a projector, far lighter

@@ -7,7 +7,15 @@ import streamlit as st
 
 from pages._banner import final_banner
 from pages._entry_layout import GALLERY_KEY, gallery_style
-from pages._shared import current_actor, entry_link, pick_campaign, progress_bar, t, thumbnail
+from pages._shared import (
+    current_actor,
+    entry_edit_link,
+    entry_link,
+    pick_campaign,
+    progress_bar,
+    t,
+    thumbnail,
+)
 from scoring import context
 from scoring.literal import markdown_literal
 from scoring.services.gallery import GalleryFilters, gallery_page, gallery_view
@@ -28,6 +36,7 @@ if actor.is_reviewer:
     )
 else:
     st.caption(" · ".join((markdown_literal(campaign.name), tr("gallery.all"))))
+    entry_edit_link(None, tr("entry_edit.add_link"))
 with context.database().read() as session:
     view = gallery_view(session, actor, campaign)
 if actor.is_reviewer:

@@ -94,3 +94,15 @@ def test_a_page_number_past_the_end_shows_the_last_page():
     assert list(page.entries["code"]) == ["C8", "C9"]
     empty = gallery_page(shown.iloc[:0], 2, size=4)
     assert (empty.number, empty.pages, empty.first, empty.last) == (1, 1, 0, 0)
+
+
+def _page_links(at: AppTest) -> dict[str, str]:
+    """The page links drawn, label → target page."""
+    return {link.proto.label: link.proto.page for link in at.get("page_link")}
+
+
+def test_organisers_get_a_link_to_add_an_entry_and_reviewers_do_not(big_gallery):
+    """SPEC §2.2: one entry at a time, from where the organiser sees the entries."""
+    organiser = _page_links(_gallery("boss", "organiser"))
+    assert organiser.get("添加作品", "").endswith("entry_edit")
+    assert "添加作品" not in _page_links(_gallery("expert1", "expert"))
