@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from scoring.assets import AssetStore
-from scoring.errors import Names, NotFound, StaleEdit, ValidationFailed
+from scoring.errors import Names, StaleEdit, ValidationFailed
 from scoring.importers.entries import (
     MAX_IMAGES,
     check_entry_file,
@@ -41,6 +41,7 @@ from scoring.importers.report import Problem, Report
 from scoring.permissions import Actor, can_change_entries, can_manage
 from scoring.services import audit
 from scoring.services.campaigns import categories, domains
+from scoring.services.entries import entry_by_code
 from scoring.services.guard import authorise_campaign
 from scoring.services.precheck import _applicant_groups, fold
 from scoring.services.setup import scoring_started
@@ -131,15 +132,6 @@ def check_upload(role: str, filename: str, data: bytes) -> Upload:
     return Upload(role, filename.strip(), data, sha, mime)
 
 
-def _entry(session: Session, campaign: Campaign, code: str) -> Entry:
-    entry = session.exec(
-        select(Entry).where(Entry.campaign_id == campaign.id, Entry.code == code)
-    ).first()
-    if entry is None:
-        raise NotFound("entry_edit.no_such_entry", code=code)
-    return entry
-
-
 def _assets(session: Session, entry_id: int) -> list[EntryAsset]:
     return list(
         session.exec(
@@ -204,7 +196,7 @@ def entry_edit_view(
         blank = dict.fromkeys(FIELDS, "")
         blank["kind"] = "case"
         return EntryEditView(None, blank, (), "", "submitted", code_fixed=False, **common)
-    entry = _entry(session, campaign, code)
+    entry = entry_by_code(session, campaign, code)
     assets = _assets(session, entry.id)
     values = _values(entry, category_names, domain_names)
     return EntryEditView(
@@ -282,7 +274,7 @@ def save_entry(
     domain_ids = {d.name: d.id for d in domains(session, campaign.id)}
     names = ({v: k for k, v in category_ids.items()}, {v: k for k, v in domain_ids.items()})
 
-    entry = _entry(session, campaign, code) if code is not None else None
+    entry = entry_by_code(session, campaign, code) if code is not None else None
     before_assets = _assets(session, entry.id) if entry is not None else []
     before = _values(entry, *names) if entry is not None else None
     if entry is not None and _version(before, before_assets) != expected_version:
