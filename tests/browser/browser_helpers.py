@@ -166,7 +166,12 @@ def table_cells(dataframe: Locator) -> list[str]:
 
 
 def choose(page: Page, combobox: Locator, option: str) -> None:
-    """Pick ``option`` in an st.selectbox / st.multiselect and wait for the rerun."""
+    """Pick ``option`` in an st.selectbox / st.multiselect and wait for the rerun.
+
+    The box is scrolled into view first: a click that scrolls the sidebar (the campaign
+    picker sits below a long page list) focuses the box without opening it.
+    """
+    combobox.scroll_into_view_if_needed()
     combobox.click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_for_app(page)
