@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.errors import StreamlitAPIException
 
+from pages._dossier import dossier_button
 from pages._entry_layout import (
     MATERIAL_KEY,
     SHEET_KEY,
@@ -20,6 +21,7 @@ from pages._shared import (
     DISPLAY_SIZE,
     ENTRY_PAGE,
     current_actor,
+    entry_edit_link,
     pick_campaign,
     progress_bar,
     run_write,
@@ -116,6 +118,7 @@ def _images(entry: EntryView) -> None:
 
 def _materials(entry: EntryView) -> None:
     st.subheader(tr("entry_page.materials"))
+    dossier_button(actor, campaign, entry.code, key=f"dossier_{entry.code}")
     if not entry.materials:
         st.caption(tr("entry_page.no_materials"))
         return
@@ -672,6 +675,7 @@ if actor.is_reviewer:
             score_sheet(entry.code)
         _conflict(entry.code)
 else:
+    entry_edit_link(entry.code, tr("entry_edit.edit_link"))
     _details(entry)
     _images(entry)
     _materials(entry)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._banner import final_banner
+from pages._dossier import dossier_button
 from pages._shared import current_actor, pick_campaign, require_page, t
 from scoring import context
 from scoring.errors import ReviewDeskError
@@ -17,11 +18,9 @@ from scoring.services.materials import (
     MB,
     bundle_zip_bytes,
     check_download_size,
-    dossier_pdf_bytes,
     download_name,
     materials_overview,
     plan_bundle,
-    plan_dossier,
 )
 
 actor = current_actor()
@@ -129,22 +128,5 @@ st.caption(tr("materials.zip_note"))
 
 st.subheader(tr("materials.dossier_heading"))
 code = st.selectbox(tr("materials.dossier_pick"), list(labels), format_func=labels.get)
-
-
-def _dossier() -> bytes:
-    store = context.asset_store()
-    with context.database().read() as session:
-        plan = plan_dossier(session, actor, campaign, code, store)
-    return dossier_pdf_bytes(plan, tr.lang)
-
-
-st.download_button(
-    tr("materials.dossier_button"),
-    data=_dossier,
-    file_name=download_name(campaign.slug, f"{code}.pdf"),
-    mime="application/pdf",
-    icon=":material/picture_as_pdf:",
-    disabled=code is None,
-    key="download_dossier",
-)
+dossier_button(actor, campaign, code, key="download_dossier")
 st.caption(tr("materials.dossier_note"))

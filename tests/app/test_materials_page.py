@@ -89,3 +89,23 @@ def test_a_reviewer_has_no_materials_page(page_data):
     at = _app("expert1", "expert")
     with pytest.raises(ValueError):
         at.switch_page("pages/materials.py")
+
+
+def _entry_page(username: str, role: str):
+    at = _app(username, role)
+    at.query_params["code"] = "T-001"
+    return at.switch_page("pages/entry.py").run()
+
+
+def test_the_entry_page_offers_its_dossier_and_organisers_its_form(page_data):
+    """Reviewers read an entry's dossier where they score it; organisers edit it from there."""
+    organiser = _entry_page("boss", "organiser")
+    assert not organiser.exception
+    assert _buttons(organiser).get("下载材料汇编（PDF）") is False
+    links = {link.proto.label: link.proto.page for link in organiser.get("page_link")}
+    assert links.get("编辑此作品", "").endswith("entry_edit")
+
+    expert = _entry_page("expert1", "expert")
+    assert not expert.exception
+    assert _buttons(expert).get("下载材料汇编（PDF）") is False
+    assert "编辑此作品" not in {link.proto.label for link in expert.get("page_link")}
