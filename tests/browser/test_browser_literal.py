@@ -64,8 +64,11 @@ PAGES = {
         "overview",
         "setup",
         "intake",
+        "entry_edit",
         "entries",
+        "materials",
         "assign",
+        "progress",
         "standings",
         "meeting",
         "finalise",
@@ -74,7 +77,7 @@ PAGES = {
         "audit",
         "account",
     ],
-    "reviewer": ["entries", "progress", "account"],
+    "reviewer": ["entries", "progress", "my_scores", "account"],
 }
 REVIEWER_CODES = {"expert1": CODES[:3], "media1": CODES[3:]}
 """Between them the reviewers see every entry's score sheet (the organiser sees every entry)."""
@@ -457,7 +460,7 @@ def visits(browser, planted_server) -> Iterator[dict[str, Visit]]:
             visit.close()
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(480)
 def test_the_organiser_sees_every_field_as_typed_on_every_page(visits):
     visit = visits["organiser"]
     for slug in (LIVE, FINAL):
@@ -535,7 +538,7 @@ def _walk_the_announcement(visit: Visit) -> None:
     page.set_viewport_size({"width": 1400, "height": 900})
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("username", ["expert1", "media1"])
 def test_a_reviewer_sees_every_field_as_typed_on_every_page(visits, username):
     visit = visits[username]
