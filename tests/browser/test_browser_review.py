@@ -161,8 +161,10 @@ def test_expert_filters_the_gallery_reads_an_entry_and_scores_it(page, demo_serv
         "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
     )
 
-    # The material: a download button, and the PDF read in the page.
-    expect(main_area(page).get_by_test_id("stDownloadButton")).to_contain_text("下载")
+    # The material: a download button, and the PDF read in the page; the entry's dossier.
+    downloads = main_area(page).get_by_test_id("stDownloadButton")
+    expect(downloads).to_have_count(2)
+    expect(downloads.filter(has_text="下载材料汇编（PDF）")).to_have_count(1)
     reader = main_area(page).get_by_test_id("stExpander").filter(has_text="在页面中阅读")
     reader.locator("summary").click()
     wait_for_app(page)
