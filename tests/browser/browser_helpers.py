@@ -177,6 +177,18 @@ def choose(page: Page, combobox: Locator, option: str) -> None:
     wait_for_app(page)
 
 
+def choose_campaign(page: Page, name: str) -> Locator:
+    """Make ``name`` the sidebar's chosen campaign (if it is not already), wait until the
+    previous campaign's faded elements are gone; returns the picker."""
+    picker = sidebar(page).get_by_role("combobox", name="评选活动")
+    if picker.input_value() != name:
+        choose(page, picker, name)
+        expect(page.locator("[data-stale='true']")).to_have_count(0)
+        wait_for_app(page)
+    expect(picker).to_have_value(name)
+    return picker
+
+
 def screenshot_of(element: Locator, name: str) -> Path:
     """Save one element as test-artifacts/screenshots/<name>.png.
 

@@ -28,12 +28,12 @@ from pathlib import Path
 import pytest
 from browser_helpers import (
     alerts,
+    choose_campaign,
     go_to,
     login,
     main_area,
     open_app,
     screenshot,
-    sidebar,
     titles,
     wait_for_app,
 )
@@ -88,12 +88,7 @@ def open_as_organiser(page: Page, base_url: str, title: str, campaign: str | Non
     go_to(page, title)
     expect(titles(page)).to_have_text([title])
     if campaign is not None:
-        picker = sidebar(page).get_by_role("combobox", name="评选活动")
-        if picker.input_value() != campaign:
-            picker.click()
-            page.get_by_role("option", name=campaign, exact=True).click()
-            settle(page)
-        expect(picker).to_have_value(campaign)
+        choose_campaign(page, campaign)
 
 
 def dialog(page: Page) -> Locator:

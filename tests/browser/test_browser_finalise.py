@@ -37,6 +37,9 @@ from browser_helpers import (
     titles,
     wait_for_app,
 )
+from browser_helpers import (
+    choose_campaign as choose_campaign_of,
+)
 from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -69,12 +72,7 @@ PHONE = {"width": 390, "height": 844}
 
 # --- page pieces ------------------------------------------------------------------------------
 def choose_campaign(page: Page) -> None:
-    picker = sidebar(page).get_by_role("combobox", name="评选活动")
-    if picker.input_value() != CAMPAIGN:
-        picker.click()
-        page.get_by_role("option", name=CAMPAIGN, exact=True).click()
-        settle(page)
-    expect(picker).to_have_value(CAMPAIGN)
+    choose_campaign_of(page, CAMPAIGN)
     expect(main_area(page).get_by_text(CAMPAIGN, exact=True).first).to_be_visible()
 
 

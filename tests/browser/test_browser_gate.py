@@ -135,7 +135,7 @@ def test_a_deep_link_opens_its_page_right_after_login(page, demo_server):
 def test_after_logout_none_of_the_previous_users_pages_is_listed(page, demo_server):
     open_app(page, demo_server.base_url)
     login(page, "organiser")
-    expect(nav_labels(page)).to_have_count(13)
+    expect(nav_labels(page)).to_have_count(16)
     sidebar(page).get_by_role("button", name="退出登录", exact=True).click()
     wait_for_app(page)
     _expect_sign_in_page(page)

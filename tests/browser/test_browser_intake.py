@@ -41,6 +41,9 @@ from browser_helpers import (
     titles,
     wait_for_app,
 )
+from browser_helpers import (
+    choose_campaign as choose_campaign_of,
+)
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -236,12 +239,7 @@ def go(page: Page, title: str) -> None:
 
 
 def choose_campaign(page: Page, name: str = CAMPAIGN) -> None:
-    picker = sidebar(page).get_by_role("combobox", name="评选活动")
-    if picker.input_value() != name:
-        picker.click()
-        page.get_by_role("option", name=name, exact=True).click()
-        settle(page)
-    expect(picker).to_have_value(name)
+    choose_campaign_of(page, name)
 
 
 def open_tab(page: Page, name: str) -> Locator:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import (
+    choose_campaign,
     login,
     main_area,
     open_app,
@@ -108,12 +109,7 @@ def _open(page: Page, base_url: str, title: str) -> None:
     sidebar(page).get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
     wait_for_app(page)
     expect(titles(page)).to_have_text([title])
-    picker = sidebar(page).get_by_role("combobox", name="评选活动")
-    picker.click()
-    page.get_by_role("option", name=CAMPAIGN, exact=True).click()
-    wait_for_app(page)
-    expect(page.locator("[data-stale='true']")).to_have_count(0)
-    expect(picker).to_have_value(CAMPAIGN)
+    choose_campaign(page, CAMPAIGN)
 
 
 def _shows(scope: Locator, text: str) -> None:
