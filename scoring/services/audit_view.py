@@ -50,6 +50,8 @@ KNOWN_ACTIONS: tuple[str, ...] = (
     "panel.lock",
     "panel.unlock",
     "public.configure",
+    "reminders.result",
+    "reminders.send",
     "sheet.save",
     "sheet.withdrawn",
     "votes.import",

@@ -196,6 +196,8 @@ COMPUTED = {
     "scoring/services/notice.py:action": {"campaign.notice_withdraw"},
     # EventBatch.add passes its caller's action on; those calls (events.add) are scanned.
     "scoring/services/audit_bulk.py:action": set(),
+    "scoring/services/reminders.py:SEND_ACTION": {"reminders.send"},
+    "scoring/services/reminders.py:RESULT_ACTION": {"reminders.result"},
 }
 """Call sites whose action is computed, with every action they can record."""
 
