@@ -25,6 +25,7 @@ from pages._shared import (
     thumbnail,
 )
 from scoring import context
+from scoring.assets import MAX_IMAGE_BYTES, MAX_MATERIAL_BYTES, MB
 from scoring.errors import AssetError, NotFound, ReviewDeskError, StaleEdit, ValidationFailed
 from scoring.errors import rendered as rendered_params
 from scoring.importers.entries import MAX_IMAGES
@@ -57,6 +58,8 @@ if campaign is None:
 VIEW_KEY = f"entry_edit_view_{campaign.slug}"
 PENDING_KEY = f"entry_edit_pending_{campaign.slug}"
 FLASH_KEY = "entry_edit_flash"
+#: The last save of this tab: its entry, the submission it saved, the message it gave.
+LAST_SAVE_KEY = f"entry_edit_last_save_{campaign.slug}"
 
 
 def _forget() -> None:
@@ -146,6 +149,30 @@ def _save(view: EntryEditView, values: dict, keep: list[int], uploads: list, con
     return context.database().write(lambda s: work(s, True))
 
 
+def _submission(view: EntryEditView, values: dict, keep: list[int], uploads: list) -> str:
+    """What one click on 保存 asked: the same form sent twice gives the same string."""
+    files = [u.sha256 for u in uploads]
+    return repr((view.code, view.version, sorted(values.items()), keep, files))
+
+
+def _repeated(submission: str) -> str | None:
+    """The message of this tab's last save when this click only sends its form again.
+
+    A hurried double click sends the form twice; the second arrives on the form the first
+    was made on, which the first save has made stale (or whose new code it has taken).
+    Both mean "saved", so the page says what the save said instead of a refusal.
+    """
+    last = st.session_state.get(LAST_SAVE_KEY)
+    return last["message"] if last is not None and last["submission"] == submission else None
+
+
+def _already_saved(code: str) -> str | None:
+    """The last save's message when a save that changed nothing follows it on ``code``:
+    the entry is still what that save left (anybody else's change would make it stale)."""
+    last = st.session_state.get(LAST_SAVE_KEY)
+    return last["message"] if last is not None and last["code"] == code else None
+
+
 def _files(view: EntryEditView, role: str, prefix: str) -> tuple[list[int], list[Any]]:
     """The stored files of a role with order and remove boxes, then an uploader."""
     lines = view.of_role(role)
@@ -180,6 +207,8 @@ def _files(view: EntryEditView, role: str, prefix: str) -> tuple[list[int], list
         tr(upload_label),
         type=IMAGE_TYPES if role == "image" else MATERIAL_TYPES,
         accept_multiple_files=True,
+        # The browser says and refuses the store's own limit before sending a byte.
+        max_upload_size=(MAX_IMAGE_BYTES if role == "image" else MAX_MATERIAL_BYTES) // MB,
         key=f"{prefix}_upload_{column}",
     )
     slots[column] = st.empty()
@@ -298,13 +327,23 @@ if submitted:
     if view.code_fixed:
         values["code"] = view.code or ""
     result = None
+    keep = keep_images + keep_materials
+    submission = _submission(view, values, keep, uploads)
     if not errors:
         try:
-            result = _save(view, values, keep_images + keep_materials, uploads, confirmed)
+            result = _save(view, values, keep, uploads, confirmed)
         except StaleEdit:
+            if (message := _repeated(submission)) is not None:
+                _forget()
+                st.session_state[FLASH_KEY] = message
+                st.rerun()
             st.session_state[f"entry_edit_stale_{campaign.slug}"] = True
             st.rerun()
         except ValidationFailed as error:
+            if (message := _repeated(submission)) is not None:  # its code taken by itself
+                _forget()
+                st.session_state[FLASH_KEY] = message
+                st.rerun()
             if error.key == "entry_edit.confirm_needed":
                 st.session_state[PENDING_KEY] = [
                     p.key + repr(sorted(p.params.items())) for p in error.problems
@@ -330,13 +369,17 @@ if submitted:
     elif result is not None:
         _forget()
         if result.created:
-            message = tr("entry_edit.saved_new", code=result.code)
-        elif result.changed or result.added or result.removed:
-            count = len(result.changed) + len(result.added) + len(result.removed)
-            message = tr("entry_edit.saved", code=result.code, count=count)
+            message = in_campaign(tr("entry_edit.saved_new", code=result.code))
+        elif result.changes:
+            message = in_campaign(tr("entry_edit.saved", code=result.code, count=result.changes))
         else:
-            message = tr("entry_edit.nothing_changed")
-        st.session_state[FLASH_KEY] = in_campaign(message)
+            message = _already_saved(result.code) or in_campaign(tr("entry_edit.nothing_changed"))
+        st.session_state[LAST_SAVE_KEY] = {
+            "code": result.code,
+            "submission": submission,
+            "message": message,
+        }
+        st.session_state[FLASH_KEY] = message
         st.session_state["ee_round"] = st.session_state.get("ee_round", 0) + 1
         st.query_params["code"] = result.code
         st.rerun()

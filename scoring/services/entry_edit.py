@@ -118,6 +118,12 @@ class SaveResult:
     changed: tuple[str, ...]
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    reordered: bool = False
+
+    @property
+    def changes(self) -> int:
+        """How many things the save changed: each field, each file in or out, the order."""
+        return len(self.changed) + len(self.added) + len(self.removed) + self.reordered
 
 
 def check_upload(role: str, filename: str, data: bytes) -> Upload:
@@ -351,7 +357,7 @@ def save_entry(
             audit.record(session, actor, "entry.add", **said)
         else:
             audit.record(session, actor, "entry.update", **said)
-    return SaveResult(entry.code, created, changed, added, gone)
+    return SaveResult(entry.code, created, changed, added, gone, reordered)
 
 
 def _write_assets(

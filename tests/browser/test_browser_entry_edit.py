@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots/h4")
 PASSWORD = "review2020"
+DOUBLE_CLICK_GAP_MS = 400
 
 
 def png(seed: int) -> bytes:
@@ -147,3 +148,49 @@ def test_add_an_entry_refuse_a_fake_image_and_confirm_a_removal(browser, server,
             _shoot(page, f"{tag}-5-removed")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("gap_ms", [0, 300], ids=["double-click", "two-clicks"])
+def test_a_double_click_on_save_saves_once_and_says_saved(page, server, tmp_path, gap_ms):
+    """A hurried organiser clicks 保存 twice: one save, and its message stays on screen.
+
+    The second click carries the same form. On the form the first was made on it is stale
+    (the first save changed the entry), on the redrawn form it changes nothing: neither may
+    say "changed by somebody else" or "nothing changed", nor store the new file twice.
+    """
+    from sqlmodel import select
+
+    from scoring import context
+    from scoring.services.entry_edit import entry_edit_view
+    from scoring.settings import Settings
+    from scoring.storage.models import Campaign
+    from tests.factories import ORGANISER
+
+    open_app(page, server.base_url)
+    login(page, "organiser", PASSWORD)
+    open_app(page, server.base_url, "entry_edit?code=A-1")
+    expect(main_area(page).get_by_text("编辑作品 A-1")).to_be_visible()
+    form = _form(page)
+    title = f"城市大脑（点两下 {gap_ms}）"
+    form.get_by_label("名称", exact=True).fill(title)
+    extra = tmp_path / f"extra-{gap_ms}.png"
+    extra.write_bytes(png(9))
+    materials = form.get_by_test_id("stFileUploader").filter(has_text="上传材料")
+    materials.locator("input[type='file']").set_input_files([str(extra)])
+    wait_for_app(page)
+    save = form.get_by_role("button", name="保存", exact=True)
+    if gap_ms:
+        save.click()
+        page.wait_for_timeout(gap_ms)
+        save.click()
+    else:
+        save.dblclick()
+    wait_for_app(page)
+    expect(main_area(page).get_by_text("已保存作品 A-1（2 项修改）", exact=False)).to_be_visible()
+    expect(main_area(page).get_by_text("已被他人修改", exact=False)).to_have_count(0)
+    expect(main_area(page).get_by_text("没有任何修改", exact=False)).to_have_count(0)
+    _shoot(page, f"saved-after-{gap_ms}ms")
+    with context.database(Settings(data_dir=server.data_dir, database_url=None)).read() as s:
+        view = entry_edit_view(s, ORGANISER, s.exec(select(Campaign)).one(), "A-1")
+    assert view.values["title"] == title
+    assert [a.filename for a in view.of_role("material")].count(extra.name) == 1

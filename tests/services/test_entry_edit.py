@@ -214,6 +214,17 @@ def test_removing_and_reordering_files_asks_first_then_applies(scene, store):
     assert [(a.filename, a.position) for a in after] == [("2.png", 0), ("0.png", 1)]
 
 
+def test_a_new_order_alone_is_a_change_the_save_reports(scene, store):
+    """Putting the last image first is what the organiser asked: not "nothing changed"."""
+    uploads = [check_upload("image", f"{n}.png", png(n)) for n in range(2)]
+    _save(scene, store, uploads=uploads)
+    ids = [a.id for a in _view(scene, "H-01").of_role("image")]
+    result = _save(scene, store, code="H-01", keep=ids[::-1])
+    assert result.reordered and result.changes == 1
+    assert [a.filename for a in _view(scene, "H-01").of_role("image")] == ["1.png", "0.png"]
+    assert _save(scene, store, code="H-01", keep=ids[::-1]).changes == 0
+
+
 def test_shortlisted_entry_below_min_images_warns_on_removal(scene, store):
     uploads = [check_upload("image", f"{n}.png", png(n)) for n in range(4)]
     _save(scene, store, uploads=uploads)
