@@ -40,7 +40,13 @@ from scoring.permissions import Actor, can_import_scores
 from scoring.services.audit_bulk import EventBatch
 from scoring.services.campaigns import panel_component, rubric
 from scoring.services.guard import authorise
-from scoring.services.sheet_rules import RubricItem, check_same_panel, sheet_outcome
+from scoring.services.sheet_rules import (
+    RubricItem,
+    check_same_panel,
+    merged_comments,
+    sheet_change,
+    sheet_outcome,
+)
 from scoring.services.sheets import point_problem
 from scoring.storage.bulk import insert_rows, update_by_id
 from scoring.storage.models import (
@@ -70,12 +76,16 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class SheetInput:
-    """One sheet to write: whose, which entry, the points by criterion key, the comment."""
+    """One sheet to write: whose, which entry, the points and the comments by criterion key.
+
+    A row is one criterion's score, so its comment is that criterion's comment (the sheet's
+    overall comment is the reviewer's own, written on the page).
+    """
 
     reviewer: Account
     entry: Entry
     points: dict[str, float] = field(default_factory=dict)
-    comment: str | None = None
+    comments: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -257,16 +267,16 @@ def _resolve(
             report.add(problem[0], row, "score", **problem[1])
         sheets.setdefault(pair, sheet)
         sheet.points[criterion[0]] = item.points
-        if item.comment:
-            sheet.comment = item.comment
+        if item.comment.strip():
+            sheet.comments[criterion[0]] = item.comment.strip()
     return sheets, panels
 
 
 # --- writing in bulk -----------------------------------------------------------------------
 
 
-def _existing(session: Session, campaign_id: int) -> tuple[set, dict, dict, dict]:
-    """The campaign's assignments, sheets, points and score ids, one query each."""
+def _existing(session: Session, campaign_id: int) -> tuple[set, dict, dict, dict, dict]:
+    """The campaign's assignments, sheets, points, comments and score ids, one query each."""
     in_campaign = select(Entry.id).where(Entry.campaign_id == campaign_id)
     assigned = set(
         session.execute(
@@ -290,16 +300,21 @@ def _existing(session: Session, campaign_id: int) -> tuple[set, dict, dict, dict
         )
     }
     points: dict[int, dict[str, float]] = {}
+    comments: dict[int, dict[str, str]] = {}
     score_ids: dict[tuple[int, int], int] = {}
-    for score_id, sheet_id, criterion_id, key, value in session.execute(
-        select(Score.id, Score.sheet_id, Score.criterion_id, Criterion.key, Score.points)
+    for score_id, sheet_id, criterion_id, key, value, comment in session.execute(
+        select(
+            Score.id, Score.sheet_id, Score.criterion_id, Criterion.key, Score.points, Score.comment
+        )
         .join(Criterion, Criterion.id == Score.criterion_id)
         .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
         .where(ScoreSheet.entry_id.in_(in_campaign))
     ):
         points.setdefault(sheet_id, {})[key] = value
+        if comment:
+            comments.setdefault(sheet_id, {})[key] = comment
         score_ids[(sheet_id, criterion_id)] = score_id
-    return assigned, sheets, points, score_ids
+    return assigned, sheets, points, comments, score_ids
 
 
 def _write_sheets(
@@ -316,18 +331,19 @@ def _write_sheets(
 
     A complete sheet is submitted when ``submit`` is asked; a submitted sheet stays
     submitted. Raises as the single save does (a sheet from another panel, an incomplete
-    revision of a submission) before anything is written. Returns how many sheets are
-    submitted afterwards.
+    revision of a submission) before anything is written; paper marks are not held to the
+    comment rule at the extremes (docs/decisions.md). Returns how many sheets are submitted.
     """
     sheets = list(sheets)
-    assigned, existing, old_points, score_ids = _existing(session, campaign_id)
+    assigned, existing, old_points, old_comments, score_ids = _existing(session, campaign_id)
     now = utcnow()
     events = EventBatch(actor, campaign_id, now)
     new_assignments: list[tuple[int, int, Any]] = []
     new_sheets: list[tuple[Any, ...]] = []
     changed_sheets: list[tuple[Any, ...]] = []
-    new_scores: list[tuple[tuple[int, int], int, float]] = []  # (sheet key, criterion, points)
-    changed_scores: list[tuple[int, float]] = []
+    # (sheet key, criterion, points, comment)
+    new_scores: list[tuple[tuple[int, int], int, float, str]] = []
+    changed_scores: list[tuple[int, float, str]] = []
     submitted = 0
     for done, sheet in enumerate(sheets, 1):
         reviewer, entry = sheet.reviewer, sheet.entry
@@ -349,27 +365,31 @@ def _write_sheets(
             sheet.points,
             submit=submit and complete,
         )
+        comments_before = old_comments.get(row.id, {}) if row else {}
+        comments = merged_comments(comments_before, sheet.comments, outcome.points)
         submitted_at = now if outcome.submitted else None
         if row is None:
-            comment = sheet.comment if sheet.comment is not None else ""
             state = (outcome.status, submitted_at, now)
-            new_sheets.append((entry.id, reviewer.id, panel.component.key, 1, comment, *state))
+            new_sheets.append((entry.id, reviewer.id, panel.component.key, 1, "", *state))
         else:
-            comment = sheet.comment if sheet.comment is not None else row.comment
             changed_sheets.append(
-                (row.id, row.version + 1, comment, outcome.status, submitted_at, now)
+                (row.id, row.version + 1, row.comment, outcome.status, submitted_at, now)
             )
         for criterion in panel.criteria:
             value = outcome.points.get(criterion.key)
             if value is None:
                 continue
+            comment = comments.get(criterion.key, "")
             score_id = score_ids.get((row.id, criterion.id)) if row else None
             if score_id is None:
-                new_scores.append((key, criterion.id, float(value)))
-            elif before.get(criterion.key) != value:
-                changed_scores.append((score_id, float(value)))
-        if outcome.changed:
-            events.add("sheet.save", target, old=outcome.audit_old, new=outcome.audit_new)
+                new_scores.append((key, criterion.id, float(value), comment))
+            elif (before.get(criterion.key), comments_before.get(criterion.key, "")) != (
+                value,
+                comment,
+            ):
+                changed_scores.append((score_id, float(value), comment))
+        if change := sheet_change(outcome, comments_before, comments):
+            events.add("sheet.save", target, old=change[0], new=change[1])
         submitted += outcome.submitted
         if progress is not None and (done % 1000 == 0 or done == len(sheets)):
             progress(done, len(sheets))
@@ -387,10 +407,10 @@ def _write_sheets(
         insert_rows(
             connection,
             _table(Score),
-            ("sheet_id", "criterion_id", "points"),
-            [(ids[key], criterion_id, value) for key, criterion_id, value in new_scores],
+            ("sheet_id", "criterion_id", "points", "comment"),
+            [(ids[key], *score) for key, *score in new_scores],
         )
-    update_by_id(connection, _table(Score), ("points",), changed_scores)
+    update_by_id(connection, _table(Score), ("points", "comment"), changed_scores)
     events.write(connection)
     return submitted
 

@@ -97,6 +97,41 @@ def sheet_outcome(
     )
 
 
+def merged_comments(
+    before: Mapping[str, str], given: Mapping[str, str], points: Mapping[str, float]
+) -> dict[str, str]:
+    """A sheet's per-criterion comments after a save: ``given`` over ``before``.
+
+    A criterion left out of ``given`` keeps its comment, an empty one given removes it, and
+    a criterion whose points are removed takes its comment along (unless one is given now,
+    which ``check_comments`` then refuses as a comment without points).
+    """
+    given = {key: (text or "").strip() for key, text in given.items()}
+    return {
+        key: text
+        for key, text in {**before, **given}.items()
+        if text and (points.get(key) is not None or key in given)
+    }
+
+
+def sheet_change(
+    outcome: SheetOutcome, comments_before: Mapping[str, str], comments: Mapping[str, str]
+) -> tuple[dict | None, dict] | None:
+    """The audit's old and new values of a save, or None when it changed nothing.
+
+    The comments appear only when they changed, so the record of a save without comments
+    reads as it always did.
+    """
+    comments_changed = dict(comments_before) != dict(comments)
+    if not (outcome.changed or comments_changed):
+        return None
+    old, new = outcome.audit_old, outcome.audit_new
+    if comments_changed:
+        old = {**old, "comments": dict(comments_before)} if old else old
+        new = {**new, "comments": dict(comments)}
+    return old, new
+
+
 #: The share of a criterion's range at either end that asks for a comment, when the campaign
 #: says so (``Campaign.comment_at_extremes``): 27 or more of 30, or 3 or less.
 EXTREME_SHARE = 0.1

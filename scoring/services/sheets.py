@@ -27,6 +27,8 @@ from scoring.services.sheet_rules import (
     RubricItem,
     check_comments,
     check_same_panel,
+    merged_comments,
+    sheet_change,
     sheet_outcome,
 )
 from scoring.storage.database import lock_rows_only
@@ -289,12 +291,7 @@ def _write(
         criteria, old_points, sheet.status if sheet else None, points, submit=submit
     )
     old_comments = {c.key: stored[c.id][2] for c in criteria if c.id in stored and stored[c.id][2]}
-    given = {key: (text or "").strip() for key, text in (comments or {}).items()}
-    new_comments = {
-        key: text
-        for key, text in {**old_comments, **given}.items()
-        if text and (outcome.points.get(key) is not None or key in given)
-    }
+    new_comments = merged_comments(old_comments, comments or {}, outcome.points)
     check_comments(
         criteria,
         outcome.points,
@@ -315,12 +312,8 @@ def _write(
     session.add(sheet)
     session.flush()
     _store_scores(session, sheet.id, criteria, stored, outcome.points, new_comments)
-    comments_changed = old_comments != new_comments
-    if outcome.changed or comments_changed:
-        old, new = outcome.audit_old, outcome.audit_new
-        if comments_changed:  # only then: the audit of a save without comments reads as before
-            old = {**old, "comments": old_comments} if old else old
-            new = {**new, "comments": new_comments}
+    if change := sheet_change(outcome, old_comments, new_comments):
+        old, new = change
         audit.record(
             session,
             actor,

@@ -2,8 +2,9 @@
 
 The reference is the import as it was: for each sheet, in the order of its first row,
 ``assign`` then ``write_sheet``. The same rows go through the bulk import into one campaign
-and through the reference into a twin campaign; sheets, points and audit events must match,
-on a first import and on a revision, and the audit chain must hold afterwards.
+and through the reference into a twin campaign; sheets, points, per-criterion comments and
+audit events must match, on a first import and on a revision, and the audit chain must hold
+afterwards. A row's comment is its criterion's comment, never the sheet's.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ FIRST = [
     ["media1", "A-2", "story", "88", "好故事"],
 ]
 REVISION = [
-    ["expert1", "A-1", "innovation", "55", ""],  # submitted sheet revised: stays submitted
+    ["expert1", "A-1", "innovation", "55", "有突破"],  # stays submitted; the other keeps 扎实
     ["expert2", "A-1", "impact", "12", ""],  # the file alone is incomplete: still a draft
     ["expert2", "A-2", "innovation", "20", ""],  # unchanged: no sheet.save event
     ["media1", "A-1", "story", "70", ""],  # a new sheet and a new assignment
@@ -95,12 +96,12 @@ def reference_import(database, slug: str, lines: list[list[str]], *, submit: boo
             criterion = next(c for c in criteria if criterion_name in (c.key, c.name))
             sheet = sheets.setdefault(
                 (reviewer.username, code),
-                {"reviewer": reviewer, "entry": entry, "points": {}, "comment": None},
+                {"reviewer": reviewer, "entry": entry, "points": {}, "comments": {}},
             )
             sheet["points"][criterion.key] = float(score)
             sheet["criteria"] = criteria
             if comment:
-                sheet["comment"] = comment
+                sheet["comments"][criterion.key] = comment
         for sheet in sheets.values():
             assign(session, ORGANISER, entry=sheet["entry"], reviewer=sheet["reviewer"])
             complete = all(c.key in sheet["points"] for c in sheet["criteria"])
@@ -110,7 +111,8 @@ def reference_import(database, slug: str, lines: list[list[str]], *, submit: boo
                 reviewer=sheet["reviewer"],
                 entry=sheet["entry"],
                 points=sheet["points"],
-                comment=sheet["comment"],
+                comment=None,
+                comments=sheet["comments"],
                 submit=submit and complete,
             )
 
@@ -128,13 +130,13 @@ def stored(database, slug: str) -> dict:
             .join(Account, Account.id == ScoreSheet.reviewer_id)
             .where(Entry.campaign_id == campaign.id)
         ):
-            points = dict(
-                session.exec(
-                    select(Criterion.key, Score.points)
-                    .join(Criterion, Criterion.id == Score.criterion_id)
-                    .where(Score.sheet_id == sheet.id)
-                ).all()
-            )
+            scores = session.exec(
+                select(Criterion.key, Score.points, Score.comment)
+                .join(Criterion, Criterion.id == Score.criterion_id)
+                .where(Score.sheet_id == sheet.id)
+            ).all()
+            points = {key: value for key, value, _ in scores}
+            comments = {key: comment for key, _, comment in scores if comment}
             submitted = sheet.submitted_at is not None
             sheets[(code, username)] = (
                 sheet.panel,
@@ -143,6 +145,7 @@ def stored(database, slug: str) -> dict:
                 sheet.comment,
                 submitted,
                 points,
+                comments,
             )
         assignments = set(
             session.exec(
@@ -169,16 +172,23 @@ def stored(database, slug: str) -> dict:
 
 STAGES = [
     # (file, counts, what expert1's A-1 sheet holds afterwards: status, version, comment,
-    # submitted, points)
+    # submitted, points, comments by criterion)
     (
         FIRST,
         {"rows": 6, "sheets": 4, "submitted": 3},
-        ("submitted", 1, "扎实", True, {"innovation": 50.0, "impact": 30.5}),
+        ("submitted", 1, "", True, {"innovation": 50.0, "impact": 30.5}, {"impact": "扎实"}),
     ),
     (
         REVISION,
         {"rows": 4, "sheets": 4, "submitted": 3},
-        ("submitted", 2, "扎实", True, {"innovation": 55.0, "impact": 30.5}),
+        (
+            "submitted",
+            2,
+            "",
+            True,
+            {"innovation": 55.0, "impact": 30.5},
+            {"innovation": "有突破", "impact": "扎实"},
+        ),
     ),
 ]
 

@@ -425,7 +425,8 @@ def test_the_sheet_view_carries_the_levels_best_first(database, scene):
 
 def test_imported_paper_marks_are_not_held_to_the_comment_rule(database, scene, tmp_path):
     """Paper forms are transcribed as they were marked: an extreme score without a comment
-    is imported and submitted (docs/decisions.md, "Score guidance")."""
+    is imported and submitted, and a row's comment is its criterion's (docs/decisions.md,
+    "Score guidance")."""
     path = tmp_path / "scores.csv"
     path.write_text(
         "reviewer,code,criterion,score,comment\n"
@@ -442,4 +443,4 @@ def test_imported_paper_marks_are_not_held_to_the_comment_rule(database, scene, 
     assert database.write(work)["submitted"] == 1
     view = _view(database, scene)
     assert view.status == "submitted" and view.points == {"innovation": 60, "impact": 40}
-    assert view.comments == {}
+    assert view.comments == {"impact": "纸质评分表"}
