@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from browser_helpers import (
     criterion_input,
+    go_to,
     login,
     main_area,
     open_app,
@@ -199,6 +200,27 @@ def test_a_draft_is_saved_as_typed_and_survives_a_reload(page, demo_server):
     expect(sheet.get_by_text(BADGE_DRAFT, exact=True)).to_be_visible()
     expect(sheet.get_by_text(BADGE_SUBMITTED, exact=True)).to_have_count(0)
     assert dialogs == [], dialogs  # everything was stored: leaving asked nothing
+
+
+@pytest.mark.parametrize("leave", ["sidebar", "next"], ids=["to-the-gallery", "next-entry"])
+def test_typing_then_leaving_inside_the_app_keeps_the_draft(page, demo_server, leave):
+    """The reviewer types a score and at once clicks another page (or 下一件待评作品): the
+    box is left by that click, so its value is saved as a draft before the page goes."""
+    code, criterion = ("QD2020-034", "创新性") if leave == "sidebar" else ("QD2020-035", "成效性")
+    open_app(page, demo_server.base_url)
+    login(page, EXPERT)
+    sheet = open_entry(page, demo_server.base_url, code)
+    field = criterion_input(sheet, criterion)
+    field.click()
+    field.press_sequentially("17")  # no pause: the page is left at once
+    if leave == "sidebar":
+        go_to(page, "作品库")
+    else:
+        main_area(page).get_by_role("button", name="下一件待评作品 →").click()
+        wait_for_app(page)
+    sheet = open_entry(page, demo_server.base_url, code)
+    expect(criterion_input(sheet, criterion)).to_have_value("17")
+    expect(sheet.get_by_text(BADGE_DRAFT, exact=True)).to_be_visible()
 
 
 def test_leaving_with_unsaved_typing_warns(page, demo_server):
