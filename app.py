@@ -15,8 +15,10 @@ from streamlit_authenticator.utilities import LoginError
 
 from pages._shared import (
     CAMPAIGN_OF_RUN,
+    CAMPAIGN_PARAM,
     PUBLIC_PAGES,
     SIGN_IN_REASON,
+    keep_in_address,
     public_pages,
     signed_out_navigation,
 )
@@ -66,7 +68,11 @@ def _language_switch() -> MarkdownTranslator:
         key="lang_switch",
     )
     st.session_state["lang"] = lang
-    st.query_params["lang"] = lang
+    address = {"lang": lang}
+    # With the campaign the page will pick (unless the address names one): one write of both.
+    if CAMPAIGN_PARAM not in st.query_params and (slug := st.session_state.get("campaign_slug")):
+        address[CAMPAIGN_PARAM] = slug
+    keep_in_address(address)
     return MarkdownTranslator(lang)
 
 

@@ -173,6 +173,22 @@ def in_campaign(message: str) -> str:
 
 CAMPAIGN_PARAM = "campaign"
 """The query parameter naming the campaign: a reload or a shared link keeps it."""
+
+
+def keep_in_address(params: dict[str, str]) -> None:
+    """Write ``params`` into the address in one message, and none when it holds them.
+
+    The browser makes a history entry of every address the app writes that differs from the
+    one shown. A page switch empties the query on the server, and the language and then the
+    campaign written one by one made three entries per page: Back went to the same page with
+    only the language in its address, whose run wrote the campaign again, so Back seemed to
+    do nothing. Written at once, they equal the address already shown and add no entry.
+    """
+    changed = {name: value for name, value in params.items() if st.query_params.get(name) != value}
+    if changed:
+        st.query_params.update(changed)
+
+
 _SHOWN = "campaign_shown"
 
 
@@ -216,7 +232,7 @@ def pick_campaign(actor: Actor) -> Campaign | None:
         placeholder=translate.plain("campaign.pick"),
     )
     st.session_state["campaign_slug"] = st.session_state[_SHOWN] = slug
-    st.query_params[CAMPAIGN_PARAM] = slug
+    keep_in_address({CAMPAIGN_PARAM: slug})
     if not known:
         st.error(translate("gate.unknown_campaign", slug=slug))
         return None

@@ -177,3 +177,24 @@ def test_logout_removes_the_previous_users_page_links(page, demo_server):
     wait_for_app(page)
     expect(login_form(page)).to_be_visible()
     expect(nav_labels(page)).to_have_count(0, timeout=3000)
+
+
+def test_back_returns_to_the_previous_page_in_one_press(page, demo_server):
+    """A reviewer goes gallery → my scores → my progress and presses Back twice: each press
+    shows the page before, with its campaign and language kept in the address. (The app's
+    address writes once made three history entries per page, so Back seemed to do nothing.)
+    """
+    open_app(page, demo_server.base_url)
+    login(page, "expert1")
+    for title in ("我的评分", "我的进度"):
+        sidebar(page).get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+        wait_for_app(page)
+        expect(titles(page).first).to_have_text(title)
+    for title in ("我的评分", "作品库"):
+        page.go_back()
+        wait_for_app(page)
+        expect(titles(page).first).to_have_text(title)
+        assert "campaign=qd-2020" in page.url and "lang=zh" in page.url, page.url
+    page.go_forward()
+    wait_for_app(page)
+    expect(titles(page).first).to_have_text("我的评分")
