@@ -37,7 +37,7 @@ def level_guide(criterion: CriterionView, points: float | None = None) -> None:
         span = low if low == high else f"{low}–{high}"
         text = f"{markdown_literal(level['label'])} {span}"
         parts.append(f"**{text}**" if level["label"] == current else text)
-    st.caption(f"{tr('guidance.levels_title')}：" + " · ".join(parts))
+    st.caption(tr("guidance.levels_title") + " · ".join(parts))
 
 
 def comment_key(entry_code: str, generation: int, criterion_key: str) -> str:

@@ -125,7 +125,7 @@ def _materials(entry: EntryView) -> None:
     store = context.asset_store()
     for number, asset in enumerate(entry.materials):
         with st.container(border=True):
-            name, kind, size, action = st.columns([5, 1, 1, 2], vertical_alignment="center")
+            name, kind, size, action = st.columns([4, 1, 1, 3], vertical_alignment="center")
             name.text(asset.filename)
             kind.caption(markdown_literal(_file_type(asset)))
             size.caption(_size(asset.size_bytes))

@@ -183,7 +183,7 @@ def _files(view: EntryEditView, role: str, prefix: str) -> tuple[list[int], list
         st.caption(tr("entry_edit.no_files"))
     order: list[tuple[float, int, int]] = []
     for index, line in enumerate(lines):
-        cells = st.columns([1, 3, 1, 1], vertical_alignment="center")
+        cells = st.columns([1, 3, 1, 2], vertical_alignment="center")
         if role == "image" and (picture := thumbnail(line.sha256, 160, 120)) is not None:
             cells[0].image(str(picture), width=96)
         cells[1].text(f"{line.filename} · {line.size_bytes / 1024:,.0f} KB")

@@ -248,7 +248,7 @@ def test_expert_filters_the_gallery_reads_an_entry_and_scores_it(page, demo_serv
     go_to(page, "Entries")
     expect(titles(page)).to_have_text(["Entries"])
     expect(main_area(page).get_by_test_id("stProgress")).to_contain_text(
-        f"{submitted + 1} of {assigned} submitted, {drafts} drafts"
+        f"{submitted + 1} of {assigned} submitted · drafts: {drafts}"
     )
     screenshot(page, "review-gallery-en")
     open_entry_from_card(page, EXPERT_ENTRY, "Score")
