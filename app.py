@@ -15,9 +15,9 @@ from streamlit_authenticator.utilities import LoginError
 
 from pages._shared import (
     CAMPAIGN_OF_RUN,
-    CAMPAIGN_PARAM,
     PUBLIC_PAGES,
     SIGN_IN_REASON,
+    address_for,
     keep_in_address,
     public_pages,
     signed_out_navigation,
@@ -68,11 +68,6 @@ def _language_switch() -> MarkdownTranslator:
         key="lang_switch",
     )
     st.session_state["lang"] = lang
-    address = {"lang": lang}
-    # With the campaign the page will pick (unless the address names one): one write of both.
-    if CAMPAIGN_PARAM not in st.query_params and (slug := st.session_state.get("campaign_slug")):
-        address[CAMPAIGN_PARAM] = slug
-    keep_in_address(address)
     return MarkdownTranslator(lang)
 
 
@@ -111,6 +106,7 @@ def _public_page_or_form() -> None:
     """
     page = signed_out_navigation()
     if page.url_path in PUBLIC_PAGES:
+        keep_in_address({"lang": st.session_state["lang"]})
         page.run()
         st.stop()
 
@@ -281,6 +277,7 @@ def main() -> None:
     st.session_state.pop(CAMPAIGN_OF_RUN, None)  # set again by the page's campaign picker
     username = _login(database, translate)
     if not username:
+        keep_in_address({"lang": translate.lang})
         st.stop()
     with database.read() as session:
         actor = actor_for(session, username)
@@ -298,7 +295,9 @@ def main() -> None:
         st.stop()  # let the cookie-deleting component reach the browser
     # Every page listed: Streamlit folds all past the tenth under "View N more" by default,
     # which hid the users, audit and account pages of an organiser.
-    st.navigation(_pages_for(actor.role, translate), expanded=True).run()
+    page = st.navigation(_pages_for(actor.role, translate), expanded=True)
+    keep_in_address(address_for(translate.lang, actor, page.url_path))
+    page.run()
 
 
 main()

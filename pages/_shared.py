@@ -190,6 +190,28 @@ def keep_in_address(params: dict[str, str]) -> None:
 
 
 _SHOWN = "campaign_shown"
+_VISIBLE = "campaigns_visible"  # (username, slugs) as the last campaign picker read them
+
+
+def address_for(lang: str, actor: Actor, url_path: str) -> dict[str, str]:
+    """What the address of a signed-in page should say: the language, and the campaign the
+    page will pick when the address names none (a page switch empties it).
+
+    Written before the page runs, together, so that the browser makes one history entry per
+    page (see ``keep_in_address``). Only a campaign this user could see when it was last
+    picked, and never on the public pages, whose address chooses their own campaign.
+    """
+    address = {"lang": lang}
+    remembered = st.session_state.get("campaign_slug")
+    seen_by, visible = st.session_state.get(_VISIBLE, (None, set()))
+    if (
+        url_path not in PUBLIC_PAGES
+        and CAMPAIGN_PARAM not in st.query_params
+        and seen_by == actor.username
+        and remembered in visible
+    ):
+        address[CAMPAIGN_PARAM] = remembered
+    return address
 
 
 def _choose_campaign() -> None:
@@ -211,6 +233,7 @@ def pick_campaign(actor: Actor) -> Campaign | None:
         st.info(translate("campaign.none_yet"))
         return None
     by_slug = {c.slug: c for c in campaigns}
+    st.session_state[_VISIBLE] = (actor.username, set(by_slug))
     remembered = st.session_state.get("campaign_slug")
     addressed = st.query_params.get(CAMPAIGN_PARAM)
     if remembered and remembered != st.session_state.get(_SHOWN):
