@@ -9,6 +9,7 @@ notes shown (the page asks the service again and saves only if they are unchange
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import streamlit as st
@@ -60,6 +61,7 @@ PENDING_KEY = f"entry_edit_pending_{campaign.slug}"
 FLASH_KEY = "entry_edit_flash"
 #: The last save of this tab: its entry, the submission it saved, the message it gave.
 LAST_SAVE_KEY = f"entry_edit_last_save_{campaign.slug}"
+REPEAT_WINDOW_S = 10  # a second click within this is the same save; later, a new one
 
 
 def _forget() -> None:
@@ -155,22 +157,36 @@ def _submission(view: EntryEditView, values: dict, keep: list[int], uploads: lis
     return repr((view.code, view.version, sorted(values.items()), keep, files))
 
 
-def _repeated(submission: str) -> str | None:
-    """The message of this tab's last save when this click only sends its form again.
+def _last_save() -> dict | None:
+    """This tab's last save, while a second click of the same hurried user may still come."""
+    last = st.session_state.get(LAST_SAVE_KEY)
+    return last if last is not None and time.monotonic() - last["at"] < REPEAT_WINDOW_S else None
+
+
+def _repeated(submission: str) -> dict | None:
+    """This tab's last save when this click only sends the form it saved again.
 
     A hurried double click sends the form twice; the second arrives on the form the first
-    was made on, which the first save has made stale (or whose new code it has taken).
-    Both mean "saved", so the page says what the save said instead of a refusal.
+    was made on, which the first save has made stale (or whose code it has taken or
+    changed). All mean "saved", so the page says what the save said instead of a refusal.
     """
-    last = st.session_state.get(LAST_SAVE_KEY)
-    return last["message"] if last is not None and last["submission"] == submission else None
+    last = _last_save()
+    return last if last is not None and last["submission"] == submission else None
 
 
 def _already_saved(code: str) -> str | None:
-    """The last save's message when a save that changed nothing follows it on ``code``:
-    the entry is still what that save left (anybody else's change would make it stale)."""
-    last = st.session_state.get(LAST_SAVE_KEY)
+    """The last save's message when a save that changed nothing follows it at once on
+    ``code``: the second click arrived on the redrawn form."""
+    last = _last_save()
     return last["message"] if last is not None and last["code"] == code else None
+
+
+def _said_again(last: dict) -> None:
+    """Show the repeated save's own message, on the entry it saved."""
+    _forget()
+    st.session_state[FLASH_KEY] = last["message"]
+    st.query_params["code"] = last["code"]
+    st.rerun()
 
 
 def _files(view: EntryEditView, role: str, prefix: str) -> tuple[list[int], list[Any]]:
@@ -331,19 +347,16 @@ if submitted:
     submission = _submission(view, values, keep, uploads)
     if not errors:
         try:
-            result = _save(view, values, keep, uploads, confirmed)
+            try:
+                result = _save(view, values, keep, uploads, confirmed)
+            except ReviewDeskError:
+                if (last := _repeated(submission)) is None:
+                    raise
+                _said_again(last)
         except StaleEdit:
-            if (message := _repeated(submission)) is not None:
-                _forget()
-                st.session_state[FLASH_KEY] = message
-                st.rerun()
             st.session_state[f"entry_edit_stale_{campaign.slug}"] = True
             st.rerun()
         except ValidationFailed as error:
-            if (message := _repeated(submission)) is not None:  # its code taken by itself
-                _forget()
-                st.session_state[FLASH_KEY] = message
-                st.rerun()
             if error.key == "entry_edit.confirm_needed":
                 st.session_state[PENDING_KEY] = [
                     p.key + repr(sorted(p.params.items())) for p in error.problems
@@ -378,6 +391,7 @@ if submitted:
             "code": result.code,
             "submission": submission,
             "message": message,
+            "at": time.monotonic(),
         }
         st.session_state[FLASH_KEY] = message
         st.session_state["ee_round"] = st.session_state.get("ee_round", 0) + 1
