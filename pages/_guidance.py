@@ -15,7 +15,7 @@ import streamlit as st
 from pages._shared import t
 from scoring.literal import Markdown, markdown_literal
 from scoring.services.review import CriterionView
-from scoring.services.sheet_rules import level_for, needs_comment
+from scoring.services.sheet_rules import MAX_REASON_CHARS, level_for, needs_comment
 
 
 def _number(value: float) -> str:
@@ -74,7 +74,7 @@ def criterion_comment(
         value=value,
         key=key,
         placeholder="" if required else tr.plain("guidance.comment_optional"),
-        max_chars=500,
+        max_chars=MAX_REASON_CHARS,
         disabled=disabled,
         on_change=on_change,
         args=args,

@@ -41,6 +41,7 @@ from scoring.services.audit_bulk import EventBatch
 from scoring.services.campaigns import panel_component, rubric
 from scoring.services.guard import authorise
 from scoring.services.sheet_rules import (
+    MAX_REASON_CHARS,
     RubricItem,
     check_same_panel,
     merged_comments,
@@ -137,7 +138,7 @@ def _read_rows(path: Path, data: bytes | None, report: Report) -> list[ScoreRow]
         lambda value: text_problem(value, 100), distinct("reviewer", "criterion")
     )
     comment_check = _by_value(
-        lambda value: text_problem(value, None, multiline=True), distinct("comment")
+        lambda value: text_problem(value, MAX_REASON_CHARS), distinct("comment")
     )
     points_of = _by_value(parse_points, distinct("score"))
     names = [column.name for column in COLUMNS]

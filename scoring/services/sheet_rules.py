@@ -97,6 +97,12 @@ def sheet_outcome(
     )
 
 
+MAX_REASON_CHARS = 500
+"""A criterion's reason is one line of at most this many characters, on the page (its box)
+and in a scores file alike: a longer or multi-line one imported would be cut by the box at
+the reviewer's next save."""
+
+
 def merged_comments(
     before: Mapping[str, str], given: Mapping[str, str], points: Mapping[str, float]
 ) -> dict[str, str]:

@@ -46,6 +46,8 @@ REVISION = [
     ["expert2", "A-1", "impact", "12", ""],  # the file alone is incomplete: still a draft
     ["expert2", "A-2", "innovation", "20", ""],  # unchanged: no sheet.save event
     ["media1", "A-1", "story", "70", ""],  # a new sheet and a new assignment
+    ["expert1", "A-1", "impact", "30.5", ""],  # an empty cell keeps the reason 扎实
+    ["media1", "A-2", "story", "88", "好故事，可推广"],  # the reason alone changes: audited
 ]
 
 
@@ -180,11 +182,11 @@ STAGES = [
     ),
     (
         REVISION,
-        {"rows": 4, "sheets": 4, "submitted": 3},
+        {"rows": 6, "sheets": 5, "submitted": 4},
         (
             "submitted",
             2,
-            "",
+            "总体意见",  # the sheet's own comment, written on the page, is kept
             True,
             {"innovation": 55.0, "impact": 30.5},
             {"innovation": "有突破", "impact": "扎实"},
@@ -193,9 +195,20 @@ STAGES = [
 ]
 
 
+def _overall_comment_on_expert1s_sheets(session) -> None:
+    """What expert1 wrote in the sheet's own comment box on the page, in both campaigns."""
+    for sheet in session.exec(
+        select(ScoreSheet).join(Account, Account.id == ScoreSheet.reviewer_id)
+    ).all():
+        if session.get(Account, sheet.reviewer_id).username == "expert1":
+            sheet.comment = "总体意见"
+
+
 def test_bulk_import_writes_what_one_save_at_a_time_wrote(twins, tmp_path):
     """A first import, then a revision: after each, the two campaigns hold the same."""
     for number, (lines, counts, expert1) in enumerate(STAGES, 1):
+        if number == 2:
+            twins.write(_overall_comment_on_expert1s_sheets)
         path = write_csv(tmp_path / f"stage{number}.csv", HEADER, lines)
         assert run_import(twins, "scores", path, slug="test-2020", submit=True) == counts
         reference_import(twins, "twin-2020", lines, submit=True)
@@ -208,6 +221,9 @@ def test_bulk_import_writes_what_one_save_at_a_time_wrote(twins, tmp_path):
     saves = [e for e in bulk["events"] if e[1] == "sheet.save" and e[2] == "A-2/expert2"]
     assert len(saves) == 1  # the unchanged revision is not audited
     assert ("A-1", "media1") in bulk["assignments"]
+    reason = [e for e in bulk["events"] if e[1] == "sheet.save" and e[2] == "A-2/media1"][-1]
+    assert reason[3]["comments"] == {"story": "好故事"}
+    assert reason[4]["comments"] == {"story": "好故事，可推广"}
 
     twins.seal_audit()
     with twins.read() as session:
@@ -314,3 +330,24 @@ def test_the_progress_callback_reaches_every_sheet_and_changes_nothing(twins, tm
     assert [done for done, _ in calls] == sorted({done for done, _ in calls}), calls
     reference_import(twins, SLUGS[1], FIRST, submit=True)
     assert stored(twins, SLUGS[0]) == stored(twins, SLUGS[1])
+
+
+def test_a_reason_the_score_box_could_not_hold_is_refused_not_cut(twins, tmp_path):
+    """A criterion's reason is one line of at most 500 characters on the page; a longer or
+    multi-line one from a file would be cut at the reviewer's next save, so it is refused,
+    naming the row and the column."""
+    lines = [
+        ["expert2", "A-2", "innovation", "20", "甲" * 501],
+        ["expert2", "A-2", "impact", "10", "第一行\n第二行"],
+        ["media1", "A-2", "story", "88", "乙" * 500],
+    ]
+    path = write_csv(tmp_path / "long.csv", HEADER, lines)
+    before = row_counts(twins)
+    with pytest.raises(ValidationFailed) as refused:
+        run_import(twins, "scores", path)
+    found = [(p.row, p.column, p.key) for p in refused.value.problems]
+    assert found == [
+        (2, "comment", "import.too_long"),
+        (3, "comment", "imports.control_character"),
+    ]
+    assert row_counts(twins) == before
